@@ -1,0 +1,143 @@
+# The rescue scanner. build.sh drives this; `make help` lists the targets.
+#
+# Everything is built under out/. The scanner library is compiled twice:
+# once for production (out/rescue, static) and once with SC_TEST_HOOKS for
+# the test-only binary out/rescue-testhooks, which can crash or hang a worker
+# on purpose. Production objects never see that define.
+
+CC      ?= cc
+OUT     := out
+B       := $(OUT)/build
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wvla -Wno-unused-parameter
+STD     := -std=c11 -D_XOPEN_SOURCE=700
+CFLAGS  ?= -O2 -g
+ifeq ($(DEVELOPER),1)
+WARN    += -Werror
+endif
+ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Iscanner/include -Iscanner
+
+STATIC_LIBS := -lyara -lmagic -ljansson -lcrypto -lz -lbz2 -llzma -lm -ldl -pthread
+DYN_LIBS    := -lyara -ljansson -lcrypto -lm -pthread
+
+SCANNER_SRC := $(wildcard scanner/*.c)
+RESCUE_SRC  := $(wildcard rescue/*.c)
+DEFS        := $(sort $(wildcard rescue/definitions/*.yar))
+
+SCANNER_OBJ := $(SCANNER_SRC:%.c=$(B)/%.o)
+RESCUE_OBJ  := $(RESCUE_SRC:%.c=$(B)/%.o) $(B)/builtin-defs.o
+TH_SCANNER_OBJ := $(SCANNER_SRC:%.c=$(B)/testhooks/%.o)
+
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(OUT)/tests/%)
+
+KERNEL_DIR  := $(OUT)/kernel
+INITRD      := $(OUT)/initrd.img
+ISO         := $(OUT)/rescue.iso
+
+.PHONY: all rescue unit iso initramfs kernel test test-unit test-cli \
+        test-boot disks musl-check clean help
+.DELETE_ON_ERROR:
+
+all: rescue iso
+
+rescue: $(OUT)/rescue $(OUT)/rescue-testhooks
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/testhooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DSC_TEST_HOOKS -MMD -MP -c -o $@ $<
+
+# The built-in definitions, embedded as C strings.
+$(B)/builtin-defs.c: $(DEFS) rescue/gen-defs.sh
+	@mkdir -p $(dir $@)
+	sh rescue/gen-defs.sh $(DEFS) > $@
+
+$(B)/builtin-defs.o: $(B)/builtin-defs.c
+	$(CC) $(ALL_CFLAGS) -Irescue -c -o $@ $<
+
+$(B)/libscanner.a: $(SCANNER_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/libscanner-testhooks.a: $(TH_SCANNER_OBJ)
+	$(AR) rcs $@ $^
+
+# Static libcrypto warns about getaddrinfo/dlopen in static binaries; those
+# code paths (network engines) are never used here, so the warnings are
+# filtered to keep the build output readable.
+$(OUT)/rescue: $(RESCUE_OBJ) $(B)/libscanner.a
+	@$(CC) $(CFLAGS) -static -o $@ $(RESCUE_OBJ) $(B)/libscanner.a \
+		$(STATIC_LIBS) 2> $(B)/link.log || { cat $(B)/link.log; exit 1; }
+	@grep -v -e 'statically linked applications' -e 'in function' $(B)/link.log || true
+	@echo "linked $@ (static)"
+
+$(OUT)/rescue-testhooks: $(RESCUE_OBJ) $(B)/libscanner-testhooks.a
+	$(CC) $(CFLAGS) -o $@ $(RESCUE_OBJ) $(B)/libscanner-testhooks.a $(DYN_LIBS)
+
+# Unit tests link the library dynamically against cmocka (no static cmocka).
+$(OUT)/tests/%: tests/unit/%.c $(B)/libscanner.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libscanner.a -lcmocka $(DYN_LIBS)
+
+unit: $(UNIT_BIN)
+
+kernel: $(KERNEL_DIR)/.done
+$(KERNEL_DIR)/.done: image/fetch-kernel.sh
+	sh image/fetch-kernel.sh $(KERNEL_DIR)
+	touch $@
+
+initramfs: $(INITRD)
+$(INITRD): $(OUT)/rescue $(KERNEL_DIR)/.done $(wildcard initramfs/*)
+	sh initramfs/mkinitramfs.sh $@ $(KERNEL_DIR) $(OUT)/rescue
+
+iso: $(ISO)
+$(ISO): $(INITRD) $(wildcard image/*)
+	sh image/mkiso.sh $@ $(KERNEL_DIR) $(INITRD)
+
+disks: $(OUT)/disks/.done
+$(OUT)/disks/.done: tests/boot/mkdisks.sh
+	sh tests/boot/mkdisks.sh $(OUT)/disks
+	touch $@
+
+test-unit: unit
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+test-cli: rescue
+	/usr/bin/python3 -m pytest -q tests/cli
+
+test-boot: iso disks
+	/usr/bin/python3 -m pytest -q tests/boot
+
+test: test-unit test-cli test-boot
+
+# Our own sources must stay portable C: compile them against musl's headers.
+# The generated definitions file and the libyara/jansson/openssl headers come
+# from the system include dir, which musl-gcc leaves out, so those headers
+# are reached through a private include dir of symlinks.
+musl-check:
+	@mkdir -p $(B)/musl-inc
+	@for d in yara yara.h jansson.h jansson_config.h openssl; do \
+		ln -sfn /usr/include/$$d $(B)/musl-inc/$$d; done
+	@ln -sfn /usr/include/x86_64-linux-gnu/openssl/opensslconf.h $(B)/musl-inc/opensslconf.h
+	@mkdir -p $(B)/musl-inc/openssl-arch/openssl
+	@ln -sfn /usr/include/x86_64-linux-gnu/openssl/opensslconf.h $(B)/musl-inc/openssl-arch/openssl/opensslconf.h
+	@ln -sfn /usr/include/x86_64-linux-gnu/openssl/configuration.h $(B)/musl-inc/openssl-arch/openssl/configuration.h
+	@for f in $(SCANNER_SRC) $(RESCUE_SRC); do \
+		echo "musl-gcc -fsyntax-only $$f"; \
+		musl-gcc $(STD) $(WARN) -Werror -Iscanner/include -Iscanner \
+			-I$(B)/musl-inc/openssl-arch -I$(B)/musl-inc \
+			-fsyntax-only $$f || exit 1; \
+	done
+
+clean:
+	rm -rf $(B) $(OUT)/rescue $(OUT)/rescue-testhooks $(OUT)/tests \
+		$(INITRD) $(ISO)
+
+help:
+	@echo "targets: all rescue unit iso initramfs kernel disks test test-unit"
+	@echo "         test-cli test-boot musl-check clean"
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,392 @@
+/*
+ * rescue scan: scans directories, files and disks, prints each detection and
+ * a summary, and writes the JSON and text reports.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rescue.h"
+#include "sc.h"
+
+const char cmd_scan_usage[] =
+	"usage: rescue scan [OPTIONS] PATH...\n"
+	"\n"
+	"Scans each PATH: a directory (walked without following symlinks), a\n"
+	"file, or a disk (a block device, or an image file given with --disk),\n"
+	"whose boot area (MBR and the gap before the first partition) is read\n"
+	"raw and scanned. The built-in definitions are always loaded unless\n"
+	"--no-builtin is given.\n"
+	"\n"
+	"  -r, --rules PATH       add YARA rules: a .yar/.yara file or a directory\n"
+	"                         of them; repeatable; a broken file is reported\n"
+	"                         and skipped\n"
+	"      --no-builtin       do not load the built-in definitions\n"
+	"  -d, --disk PATH        scan PATH as a disk or disk image; repeatable\n"
+	"  -j, --jobs N           worker processes (default: online CPUs)\n"
+	"      --max-size BYTES   skip (and list) files larger than this;\n"
+	"                         suffixes K, M, G; 0 for no cap (default 256M)\n"
+	"      --timeout SECONDS  rule time per file before it is listed as timed\n"
+	"                         out (default 60)\n"
+	"  -e, --exclude GLOB     do not scan paths or names matching GLOB;\n"
+	"                         repeatable\n"
+	"  -x, --one-file-system  stay on the filesystem of each directory\n"
+	"      --json FILE        write the JSON report to FILE ('-': stdout)\n"
+	"      --report FILE      write the text report to FILE\n"
+	"  -q, --quiet            print nothing but errors\n"
+	"\n"
+	"Exit status: 0 nothing found, 1 something found, 2 error (a target\n"
+	"could not be read, no rules could be loaded, bad usage, canceled).\n";
+
+struct scan_state {
+	struct sc_report *report;
+	int quiet;
+	int progress;          /* draw a progress line on stderr */
+	double last_draw;
+	int drawn;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void on_diag(const struct sc_diag *d, void *ctx)
+{
+	(void)ctx;
+	if (d->level == SC_DIAG_ERROR)
+		error("%s:%d: %s", d->file, d->line, d->message);
+	else
+		warning("%s:%d: %s", d->file, d->line, d->message);
+}
+
+static void clear_progress(struct scan_state *st)
+{
+	if (st->drawn) {
+		fputs("\r\033[K", stderr);
+		st->drawn = 0;
+	}
+}
+
+/* Prints a path with control bytes escaped. */
+static void put_path(FILE *f, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static int on_item(const struct sc_item *it, void *ctx)
+{
+	struct scan_state *st = ctx;
+
+	if (sc_report_item(st->report, it))
+		error("out of memory recording '%s'", it->path);
+	if (it->status == SC_ITEM_MATCH && !st->quiet) {
+		clear_progress(st);
+		for (size_t i = 0; i < it->nmatches; i++) {
+			put_path(stdout, it->path, it->path_len);
+			if (it->area)
+				printf(" [%s]", it->area);
+			printf(": %s:%s FOUND\n", it->matches[i].ns,
+			       it->matches[i].rule);
+		}
+		fflush(stdout);
+	}
+	return interrupted ? SC_ABORT : SC_CONTINUE;
+}
+
+static int on_progress(const struct sc_progress *p, void *ctx)
+{
+	struct scan_state *st = ctx;
+
+	if (interrupted)
+		return SC_ABORT;
+	if (!st->progress || p->seconds - st->last_draw < 0.2)
+		return SC_CONTINUE;
+	st->last_draw = p->seconds;
+	fprintf(stderr, "\r\033[K%llu files, %.1f MiB, %.1f MiB/s, %llu found",
+		(unsigned long long)p->files_done,
+		(double)p->bytes_done / 1048576.0,
+		p->seconds > 0 ? (double)p->bytes_done / 1048576.0 / p->seconds
+			       : 0.0,
+		(unsigned long long)p->matches);
+	st->drawn = 1;
+	return SC_CONTINUE;
+}
+
+/* Parses a byte count with an optional K/M/G suffix (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default:
+		return -1;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += *end == 'i' ? (end[1] == 'B' ? 2 : 1) : 1;
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+struct list {
+	const char **v;
+	size_t n;
+};
+
+static void list_add(struct list *l, const char *s)
+{
+	const char **p = realloc(l->v, (l->n + 1) * sizeof(*p));
+
+	if (!p)
+		die("out of memory");
+	l->v = p;
+	l->v[l->n++] = s;
+}
+
+static FILE *open_out(const char *path)
+{
+	FILE *f;
+
+	if (!strcmp(path, "-"))
+		return stdout;
+	f = fopen(path, "w");
+	if (!f)
+		error("cannot open '%s': %s", path, strerror(errno));
+	return f;
+}
+
+static int close_out(FILE *f, const char *path)
+{
+	if (f == stdout)
+		return fflush(f) ? error("cannot write '%s': %s", path,
+					 strerror(errno))
+				 : 0;
+	if (fclose(f))
+		return error("cannot write '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+static int load_rules(struct list *rules_paths, int builtin,
+		      struct sc_rules **out)
+{
+	struct sc_rules *rules;
+	int err;
+
+	err = sc_rules_create(on_diag, NULL, &rules);
+	if (err)
+		die("cannot set up the rule compiler: %s", sc_strerror(err));
+	if (builtin)
+		for (size_t i = 0; i < builtin_defs_count; i++) {
+			err = sc_rules_add_source(rules, builtin_defs[i].name,
+						  "builtin",
+						  builtin_defs[i].text);
+			if (err)
+				error("built-in definitions '%s': %s",
+				      builtin_defs[i].name, sc_strerror(err));
+		}
+	for (size_t i = 0; i < rules_paths->n; i++) {
+		err = sc_rules_add_path(rules, rules_paths->v[i]);
+		if (err == SC_EOPEN)
+			error("cannot read rules '%s': %s", rules_paths->v[i],
+			      strerror(errno));
+		else if (err == SC_ENOMEM)
+			die("out of memory loading rules");
+		else if (err)
+			error("rules '%s' not loaded: %s", rules_paths->v[i],
+			      sc_strerror(err));
+	}
+	err = sc_rules_compile(rules);
+	if (err) {
+		sc_rules_destroy(rules);
+		return error("no usable rules: %s", sc_strerror(err));
+	}
+	*out = rules;
+	return 0;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "rules", required_argument, NULL, 'r' },
+		{ "no-builtin", no_argument, NULL, 'B' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "max-size", required_argument, NULL, 'S' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "exclude", required_argument, NULL, 'e' },
+		{ "one-file-system", no_argument, NULL, 'x' },
+		{ "json", required_argument, NULL, 'J' },
+		{ "report", required_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct list rules_paths = { 0 }, excludes = { 0 }, disks = { 0 };
+	struct scan_state st = { 0 };
+	struct sc_scan_opts opts;
+	struct sc_rules *rules = NULL;
+	struct sc_scan_cb cb = { on_item, on_progress, &st };
+	struct sc_scan *scan = NULL;
+	const char *json_path = NULL, *text_path = NULL;
+	int builtin = 1, c, err, status = EXIT_CLEAN, canceled = 0;
+	struct sigaction sa, old_int, old_term;
+
+	sc_scan_opts_init(&opts);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:d:j:e:xq", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'r': list_add(&rules_paths, optarg); break;
+		case 'B': builtin = 0; break;
+		case 'd': list_add(&disks, optarg); break;
+		case 'j':
+			if (parse_uint(optarg, 64, &opts.jobs) || !opts.jobs)
+				die("invalid --jobs '%s': want 1 to 64", optarg);
+			break;
+		case 'S':
+			if (parse_size(optarg, &opts.max_size))
+				die("invalid --max-size '%s'", optarg);
+			break;
+		case 'T':
+			if (parse_uint(optarg, 86400, &opts.timeout) ||
+			    !opts.timeout)
+				die("invalid --timeout '%s': want 1 to 86400 seconds",
+				    optarg);
+			break;
+		case 'e': list_add(&excludes, optarg); break;
+		case 'x': opts.one_fs = 1; break;
+		case 'J': json_path = optarg; break;
+		case 'R': text_path = optarg; break;
+		case 'q': st.quiet = 1; break;
+		default:
+			fputs(cmd_scan_usage, stderr);
+			return EXIT_ERROR;
+		}
+	}
+	if (optind >= argc && !disks.n) {
+		error("nothing to scan: give at least one PATH");
+		fputs(cmd_scan_usage, stderr);
+		return EXIT_ERROR;
+	}
+	opts.excludes = excludes.v;
+	opts.nexcludes = excludes.n;
+	st.progress = !st.quiet && isatty(STDERR_FILENO);
+
+	if (load_rules(&rules_paths, builtin, &rules))
+		return EXIT_ERROR;
+	err = sc_report_create("rescue", RESCUE_VERSION, &st.report);
+	if (err)
+		die("%s", sc_strerror(err));
+	sc_report_set_rules(st.report, rules);
+
+	err = sc_scan_create(rules, &opts, &cb, &scan);
+	if (err)
+		die("cannot start the scan: %s", sc_strerror(err));
+	sc_report_set_options(st.report, &opts, sc_scan_jobs(scan));
+
+	/* Ctrl-C stops the scan cleanly; the reports still say what was done. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	sc_report_start(st.report);
+	for (int pass = 0; pass < 2 && !canceled; pass++) {
+		size_t n = pass ? disks.n : (size_t)(argc - optind);
+
+		for (size_t i = 0; i < n && !canceled; i++) {
+			const char *path = pass ? disks.v[i] : argv[optind + (int)i];
+			struct sc_target_stats ts;
+
+			err = sc_scan_target(scan, path,
+					     pass ? SC_TARGET_DISK : SC_TARGET_AUTO,
+					     &ts);
+			sc_report_target(st.report, path, &ts);
+			clear_progress(&st);
+			if (err == SC_ECANCELED) {
+				canceled = 1;
+			} else if (err) {
+				error("cannot scan '%s': %s%s%s", path,
+				      sc_strerror(err), ts.sys_errno ? ": " : "",
+				      ts.sys_errno ? strerror(ts.sys_errno) : "");
+				status = EXIT_ERROR;
+			}
+		}
+	}
+	sc_report_finish(st.report);
+	sc_scan_destroy(scan);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	clear_progress(&st);
+
+	if (canceled) {
+		error("scan canceled; the reports cover what was scanned");
+		status = EXIT_ERROR;
+	} else if (status != EXIT_ERROR && sc_report_detections(st.report)) {
+		status = EXIT_FOUND;
+	}
+	if (!st.quiet) {
+		fputc('\n', stdout);
+		sc_report_write_text(st.report, stdout, 20);
+	}
+	if (json_path) {
+		FILE *f = open_out(json_path);
+
+		if (!f || sc_report_write_json(st.report, f) ||
+		    close_out(f, json_path))
+			status = EXIT_ERROR;
+	}
+	if (text_path) {
+		FILE *f = open_out(text_path);
+
+		if (!f || sc_report_write_text(st.report, f, 0) ||
+		    close_out(f, text_path))
+			status = EXIT_ERROR;
+	}
+	sc_report_destroy(st.report);
+	sc_rules_destroy(rules);
+	free(rules_paths.v);
+	free(excludes.v);
+	free(disks.v);
+	return status;
+}

@@ -1,0 +1,14 @@
+/*
+ * The rescue scanner library, all modules. Include this, or only the module
+ * headers you use. The library never prints, never exits and never touches
+ * the terminal: it returns sc_error codes and reports through callbacks.
+ */
+#ifndef SC_H
+#define SC_H
+
+#include "sc/error.h"
+#include "sc/report.h"
+#include "sc/rules.h"
+#include "sc/scan.h"
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * Scan reports.
+ *
+ * A report collects what a scan met: the rules loaded, the options, each
+ * target's totals and its not-scanned list, and every detection. The caller
+ * forwards the engine's items (sc_report_item) and each target's totals
+ * (sc_report_target); the report copies what it keeps. It then writes itself
+ * as JSON (schema in docs/report-json.md) or as a human text report to a
+ * stream the caller opened. File names that are not valid UTF-8 are written
+ * with U+FFFD in "path" and their exact bytes in "path_hex".
+ */
+#ifndef SC_REPORT_H
+#define SC_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sc/scan.h"
+
+struct sc_rules;
+struct sc_report;
+
+/* program and version are copied. Free with sc_report_destroy. */
+int sc_report_create(const char *program, const char *version,
+		     struct sc_report **out);
+
+/* Records the rule count and every source with its load status. */
+int sc_report_set_rules(struct sc_report *r, const struct sc_rules *rules);
+
+/* Records the scan options; jobs is the worker count actually used. */
+int sc_report_set_options(struct sc_report *r, const struct sc_scan_opts *o,
+			  unsigned jobs);
+
+/* Stamps start and end (UTC wall clock). */
+void sc_report_start(struct sc_report *r);
+void sc_report_finish(struct sc_report *r);
+
+/* Keeps an item's detections or not-scanned entry; clean items are counted. */
+int sc_report_item(struct sc_report *r, const struct sc_item *item);
+
+/* Records a target's totals and outcome once it is done. */
+int sc_report_target(struct sc_report *r, const char *path,
+		     const struct sc_target_stats *stats);
+
+/* Rule matches recorded so far (one per rule per item). */
+uint64_t sc_report_detections(const struct sc_report *r);
+/* Targets recorded with an error. */
+unsigned sc_report_failed_targets(const struct sc_report *r);
+
+int sc_report_write_json(const struct sc_report *r, FILE *f);
+/* max_list caps the not-scanned lines per target; 0 lists them all. */
+int sc_report_write_text(const struct sc_report *r, FILE *f,
+			 unsigned max_list);
+
+void sc_report_destroy(struct sc_report *r);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * Helpers shared inside the library; not installed, not part of the API.
+ */
+#ifndef SC_INTERNAL_H
+#define SC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <yara.h>
+
+struct sc_rules;
+
+/* The compiled libyara rules of a set, or NULL before sc_rules_compile. */
+YR_RULES *sc_rules_yara(const struct sc_rules *rules);
+
+/* malloc'd copies; NULL on allocation failure. */
+char *sc_xstrdup(const char *s);
+char *sc_xstrndup(const char *s, size_t n);
+char *sc_xasprintf(const char *fmt, ...)
+#ifdef __GNUC__
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
+
+/*
+ * A growable byte buffer used to pack messages between the engine and its
+ * workers. After a failed allocation "failed" is set and later appends are
+ * ignored, so a writer checks once at the end.
+ */
+struct sc_buf {
+	unsigned char *data;
+	size_t len, alloc;
+	int failed;
+};
+
+void sc_buf_put(struct sc_buf *b, const void *p, size_t n);
+void sc_buf_u8(struct sc_buf *b, uint8_t v);
+void sc_buf_u32(struct sc_buf *b, uint32_t v);
+void sc_buf_u64(struct sc_buf *b, uint64_t v);
+/* A length-prefixed byte string; NULL is stored as a distinct "absent". */
+void sc_buf_str(struct sc_buf *b, const char *s, size_t n);
+void sc_buf_cstr(struct sc_buf *b, const char *s);
+void sc_buf_free(struct sc_buf *b);
+
+/*
+ * Reading side: every get checks the remaining length; after a short read
+ * "bad" is set and all further gets return zero/NULL.
+ */
+struct sc_rd {
+	const unsigned char *p;
+	size_t left;
+	int bad;
+};
+
+uint8_t sc_rd_u8(struct sc_rd *r);
+uint32_t sc_rd_u32(struct sc_rd *r);
+uint64_t sc_rd_u64(struct sc_rd *r);
+/*
+ * Returns a malloc'd, NUL-terminated copy (NULL if absent or bad); the byte
+ * length goes to *len when len is not NULL.
+ */
+char *sc_rd_str(struct sc_rd *r, size_t *len);
+
+/* 1 if the n bytes are valid UTF-8 without NUL. */
+int sc_utf8_valid(const char *s, size_t n);
+
+/* SHA-256 of a buffer as 64 lower-case hex digits plus NUL. */
+int sc_sha256_hex(const void *data, size_t n, char out[65]);
+
+#endif

@@ -1,0 +1,627 @@
+/*
+ * Scan reports; see sc/report.h. The report is kept as a jansson tree from
+ * the start, and the text form is written from that same tree, so the two
+ * can never disagree.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "internal.h"
+#include "sc/error.h"
+#include "sc/report.h"
+#include "sc/rules.h"
+
+struct tgt {
+	char *path;
+	json_t *obj; /* borrowed from the targets array */
+};
+
+struct sc_report {
+	json_t *root, *targets, *detections;
+	struct tgt *t;
+	size_t nt, at;
+	uint64_t ndetections;
+	unsigned failed;
+	struct timespec start;
+};
+
+#define JSON_OOM(x) ((x) ? SC_OK : SC_ENOMEM)
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* A path as JSON: exact if valid UTF-8, else lossy plus the raw bytes. */
+static int set_path(json_t *obj, const char *key, const char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *lossy, *raw, *o;
+	size_t i;
+	int err = 0;
+
+	if (!p)
+		return json_object_set_new(obj, key, json_null());
+	if (sc_utf8_valid(p, n))
+		return json_object_set_new(obj, key, json_stringn(p, n));
+	/* Each bad byte becomes U+FFFD (3 bytes); valid sequences are kept. */
+	lossy = malloc(3 * n + 1);
+	raw = malloc(2 * n + 1);
+	if (!lossy || !raw) {
+		free(lossy);
+		free(raw);
+		return -1;
+	}
+	o = lossy;
+	for (i = 0; i < n;) {
+		size_t k;
+
+		for (k = 4; k >= 1; k--)
+			if (i + k <= n && sc_utf8_valid(p + i, k))
+				break;
+		if (k >= 1) {
+			memcpy(o, p + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	*o = '\0';
+	for (i = 0; i < n; i++) {
+		raw[2 * i] = hex[(unsigned char)p[i] >> 4];
+		raw[2 * i + 1] = hex[(unsigned char)p[i] & 15];
+	}
+	raw[2 * n] = '\0';
+	err |= json_object_set_new(obj, key, json_string(lossy));
+	{
+		char hk[64];
+
+		snprintf(hk, sizeof(hk), "%s_hex", key);
+		err |= json_object_set_new(obj, hk, json_string(raw));
+	}
+	free(lossy);
+	free(raw);
+	return err;
+}
+
+static void iso_time(const struct timespec *ts, char out[32])
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int sc_report_create(const char *program, const char *version,
+		     struct sc_report **out)
+{
+	struct sc_report *r = calloc(1, sizeof(*r));
+	json_t *prog;
+
+	*out = NULL;
+	if (!r)
+		return SC_ENOMEM;
+	r->root = json_object();
+	r->targets = json_array();
+	r->detections = json_array();
+	prog = json_pack("{s:s?, s:s?}", "name", program, "version", version);
+	/* Placeholders fix the key order of the written report. */
+	if (!r->root || !r->targets || !r->detections || !prog ||
+	    json_object_set_new(r->root, "schema", json_integer(1)) ||
+	    json_object_set_new(r->root, "program", prog) ||
+	    json_object_set_new(r->root, "started", json_null()) ||
+	    json_object_set_new(r->root, "finished", json_null()) ||
+	    json_object_set_new(r->root, "seconds", json_null()) ||
+	    json_object_set_new(r->root, "options", json_null()) ||
+	    json_object_set_new(r->root, "rules", json_null()) ||
+	    json_object_set_new(r->root, "summary", json_null()) ||
+	    json_object_set(r->root, "targets", r->targets) ||
+	    json_object_set(r->root, "detections", r->detections)) {
+		sc_report_destroy(r);
+		return SC_ENOMEM;
+	}
+	*out = r;
+	return SC_OK;
+}
+
+int sc_report_set_rules(struct sc_report *r, const struct sc_rules *rules)
+{
+	json_t *o = json_object(), *srcs = json_array();
+	size_t n = sc_rules_source_count(rules), failed = 0;
+
+	if (!o || !srcs)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		const struct sc_rules_source *s = sc_rules_source(rules, i);
+		json_t *j = json_object();
+
+		if (!j || json_array_append_new(srcs, j))
+			goto oom;
+		set_path(j, "path", s->path, strlen(s->path));
+		json_object_set_new(j, "namespace", jstr(s->ns));
+		json_object_set_new(j, "loaded", json_boolean(s->loaded));
+		json_object_set_new(j, "rules", json_integer(s->rules));
+		json_object_set_new(j, "error", jstr(s->error));
+		failed += !s->loaded;
+	}
+	json_object_set_new(o, "count", json_integer(sc_rules_count(rules)));
+	json_object_set_new(o, "sources_failed", json_integer((json_int_t)failed));
+	json_object_set_new(o, "sources", srcs);
+	return json_object_set_new(r->root, "rules", o) ? SC_ENOMEM : SC_OK;
+oom:
+	json_decref(o);
+	json_decref(srcs);
+	return SC_ENOMEM;
+}
+
+int sc_report_set_options(struct sc_report *r, const struct sc_scan_opts *o,
+			  unsigned jobs)
+{
+	json_t *ex = json_array();
+	json_t *j;
+
+	if (!ex)
+		return SC_ENOMEM;
+	for (size_t i = 0; i < o->nexcludes; i++)
+		json_array_append_new(ex, json_string(o->excludes[i]));
+	j = json_pack("{s:i, s:I, s:i, s:b, s:o}", "jobs", (int)jobs,
+		      "max_size", (json_int_t)o->max_size, "timeout",
+		      (int)o->timeout, "one_filesystem", o->one_fs, "excludes",
+		      ex);
+	if (!j)
+		return SC_ENOMEM;
+	return json_object_set_new(r->root, "options", j) ? SC_ENOMEM : SC_OK;
+}
+
+void sc_report_start(struct sc_report *r)
+{
+	char buf[32];
+
+	clock_gettime(CLOCK_REALTIME, &r->start);
+	iso_time(&r->start, buf);
+	json_object_set_new(r->root, "started", json_string(buf));
+}
+
+void sc_report_finish(struct sc_report *r)
+{
+	struct timespec end;
+	char buf[32];
+	double secs;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	iso_time(&end, buf);
+	secs = (double)(end.tv_sec - r->start.tv_sec) +
+	       (double)(end.tv_nsec - r->start.tv_nsec) / 1e9;
+	json_object_set_new(r->root, "finished", json_string(buf));
+	json_object_set_new(r->root, "seconds", json_real(secs));
+}
+
+/* The target's object, created on first use. */
+static json_t *target_obj(struct sc_report *r, const char *path)
+{
+	json_t *o;
+
+	for (size_t i = 0; i < r->nt; i++)
+		if (!strcmp(r->t[i].path, path))
+			return r->t[i].obj;
+	if (r->nt == r->at) {
+		size_t na = r->at ? r->at * 2 : 8;
+		void *p = realloc(r->t, na * sizeof(*r->t));
+
+		if (!p)
+			return NULL;
+		r->t = p;
+		r->at = na;
+	}
+	o = json_object();
+	if (!o)
+		return NULL;
+	r->t[r->nt].path = sc_xstrdup(path);
+	if (!r->t[r->nt].path || set_path(o, "path", path, strlen(path)) ||
+	    json_object_set_new(o, "kind", json_null()) ||
+	    json_object_set_new(o, "status", json_null()) ||
+	    json_object_set_new(o, "not_scanned", json_array()) ||
+	    json_array_append_new(r->targets, o)) {
+		free(r->t[r->nt].path);
+		return NULL;
+	}
+	r->t[r->nt].obj = o;
+	r->nt++;
+	return o;
+}
+
+static json_t *hex_json(const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *s = malloc(2 * n + 1);
+	json_t *j;
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		s[2 * i] = hex[p[i] >> 4];
+		s[2 * i + 1] = hex[p[i] & 15];
+	}
+	s[2 * n] = '\0';
+	j = json_string(s);
+	free(s);
+	return j;
+}
+
+static json_t *meta_json(const struct sc_match *m)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < m->nmeta; i++) {
+		const struct sc_meta *me = &m->meta[i];
+		json_t *v;
+
+		if (!me->key)
+			continue;
+		if (me->type == SC_META_STRING)
+			v = me->str && sc_utf8_valid(me->str, strlen(me->str))
+				    ? json_string(me->str)
+				    : json_string("(not UTF-8)");
+		else if (me->type == SC_META_BOOLEAN)
+			v = json_boolean(me->num);
+		else
+			v = json_integer((json_int_t)me->num);
+		/* Repeated keys (legal in YARA) keep the first value. */
+		if (!json_object_get(o, me->key))
+			json_object_set_new(o, me->key, v);
+		else
+			json_decref(v);
+	}
+	return o;
+}
+
+static int add_detection(struct sc_report *r, const struct sc_item *it,
+			 const struct sc_match *m)
+{
+	json_t *d = json_object(), *tags = json_array(), *strs = json_array();
+
+	if (!d || !tags || !strs) {
+		json_decref(d);
+		json_decref(tags);
+		json_decref(strs);
+		return SC_ENOMEM;
+	}
+	for (size_t i = 0; i < m->ntags; i++)
+		json_array_append_new(tags, jstr(m->tags[i]));
+	for (size_t i = 0; i < m->nstrings; i++) {
+		const struct sc_string_match *s = &m->strings[i];
+
+		json_array_append_new(
+			strs, json_pack("{s:s?, s:I, s:i, s:o?}", "identifier",
+					s->id, "offset", (json_int_t)s->offset,
+					"length", (int)s->length, "data_hex",
+					hex_json(s->data, s->data_len)));
+	}
+	json_object_set_new(d, "target", jstr(it->target));
+	set_path(d, "path", it->path, it->path_len);
+	json_object_set_new(d, "area", jstr(it->area));
+	json_object_set_new(d, "filetype", jstr(it->filetype));
+	json_object_set_new(d, "size", json_integer((json_int_t)it->size));
+	json_object_set_new(d, "sha256", jstr(it->sha256));
+	json_object_set_new(d, "rule", jstr(m->rule));
+	json_object_set_new(d, "namespace", jstr(m->ns));
+	json_object_set_new(d, "tags", tags);
+	json_object_set_new(d, "meta", meta_json(m));
+	json_object_set_new(d, "strings", strs);
+	if (json_array_append_new(r->detections, d))
+		return SC_ENOMEM;
+	r->ndetections++;
+	return SC_OK;
+}
+
+int sc_report_item(struct sc_report *r, const struct sc_item *it)
+{
+	json_t *t, *ns;
+
+	if (!r || !it || !it->target)
+		return SC_EINVAL;
+	t = target_obj(r, it->target);
+	if (!t)
+		return SC_ENOMEM;
+	if (it->status == SC_ITEM_MATCH) {
+		for (size_t i = 0; i < it->nmatches; i++)
+			if (add_detection(r, it, &it->matches[i]))
+				return SC_ENOMEM;
+		return SC_OK;
+	}
+	if (it->status != SC_ITEM_SKIPPED)
+		return SC_OK;
+	ns = json_object();
+	if (!ns || set_path(ns, "path", it->path, it->path_len) ||
+	    json_array_append_new(json_object_get(t, "not_scanned"), ns))
+		return SC_ENOMEM;
+	json_object_set_new(ns, "area", jstr(it->area));
+	json_object_set_new(ns, "reason", json_string(sc_reason_name(it->reason)));
+	json_object_set_new(ns, "detail", jstr(it->detail));
+	json_object_set_new(ns, "size", json_integer((json_int_t)it->size));
+	return SC_OK;
+}
+
+static const char *kind_name(const struct sc_target_stats *st)
+{
+	if (st->kind == SC_TARGET_DISK)
+		return "disk";
+	return st->is_dir ? "directory" : "file";
+}
+
+/* Not-scanned totals per reason, from the target's list. */
+static json_t *by_reason(json_t *list)
+{
+	json_t *o = json_object(), *e;
+	size_t i;
+
+	json_array_foreach(list, i, e)
+	{
+		const char *reason = json_string_value(json_object_get(e, "reason"));
+		json_t *g;
+
+		if (!reason)
+			continue;
+		g = json_object_get(o, reason);
+		if (!g) {
+			g = json_pack("{s:i, s:I}", "files", 0, "bytes",
+				      (json_int_t)0);
+			json_object_set_new(o, reason, g);
+		}
+		json_object_set_new(
+			g, "files",
+			json_integer(json_integer_value(json_object_get(g, "files")) + 1));
+		json_object_set_new(
+			g, "bytes",
+			json_integer(json_integer_value(json_object_get(g, "bytes")) +
+				     json_integer_value(json_object_get(e, "size"))));
+	}
+	return o;
+}
+
+int sc_report_target(struct sc_report *r, const char *path,
+		     const struct sc_target_stats *st)
+{
+	json_t *t = target_obj(r, path);
+	const char *status = "ok";
+	char *msg = NULL;
+
+	if (!t)
+		return SC_ENOMEM;
+	if (st->error == SC_ECANCELED) {
+		status = "canceled";
+	} else if (st->error) {
+		status = "error";
+		r->failed++;
+		msg = st->sys_errno ? sc_xasprintf("%s: %s",
+						  sc_strerror(st->error),
+						  strerror(st->sys_errno))
+				    : sc_xstrdup(sc_strerror(st->error));
+	}
+	json_object_set_new(t, "kind", json_string(kind_name(st)));
+	json_object_set_new(t, "status", json_string(status));
+	json_object_set_new(t, "error", jstr(msg));
+	free(msg);
+	json_object_set_new(t, "files_scanned",
+			    json_integer((json_int_t)st->files_scanned));
+	json_object_set_new(t, "bytes_scanned",
+			    json_integer((json_int_t)st->bytes_scanned));
+	json_object_set_new(t, "files_matched",
+			    json_integer((json_int_t)st->files_matched));
+	json_object_set_new(t, "files_not_scanned",
+			    json_integer((json_int_t)st->files_skipped));
+	json_object_set_new(t, "bytes_not_scanned",
+			    json_integer((json_int_t)st->bytes_skipped));
+	json_object_set_new(t, "directories",
+			    json_integer((json_int_t)st->dirs));
+	json_object_set_new(t, "symlinks_not_followed",
+			    json_integer((json_int_t)st->symlinks));
+	json_object_set_new(t, "seconds", json_real(st->seconds));
+	json_object_set_new(t, "not_scanned_by_reason",
+			    by_reason(json_object_get(t, "not_scanned")));
+	return SC_OK;
+}
+
+uint64_t sc_report_detections(const struct sc_report *r)
+{
+	return r ? r->ndetections : 0;
+}
+
+unsigned sc_report_failed_targets(const struct sc_report *r)
+{
+	return r ? r->failed : 0;
+}
+
+static json_int_t sum_targets(const struct sc_report *r, const char *key)
+{
+	json_int_t n = 0;
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(r->targets, i, t)
+		n += json_integer_value(json_object_get(t, key));
+	return n;
+}
+
+static json_t *summary(const struct sc_report *r)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i}", "files_scanned",
+			 sum_targets(r, "files_scanned"), "bytes_scanned",
+			 sum_targets(r, "bytes_scanned"), "files_matched",
+			 sum_targets(r, "files_matched"), "files_not_scanned",
+			 sum_targets(r, "files_not_scanned"), "bytes_not_scanned",
+			 sum_targets(r, "bytes_not_scanned"), "detections",
+			 (json_int_t)r->ndetections, "targets_failed",
+			 (int)r->failed);
+}
+
+int sc_report_write_json(const struct sc_report *r, FILE *f)
+{
+	json_t *s = summary(r);
+	int rc;
+
+	if (!s)
+		return SC_ENOMEM;
+	json_object_set_new(r->root, "summary", s);
+	rc = json_dumpf(r->root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (rc == 0 && fputc('\n', f) == EOF)
+		rc = -1;
+	if (rc == 0 && fflush(f))
+		rc = -1;
+	return rc ? SC_EWRITE : SC_OK;
+}
+
+static void human_bytes(uint64_t n, char out[32])
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, 32, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, 32, "%.1f %s", v, units[u]);
+}
+
+static const char *s_of(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static uint64_t n_of(json_t *o, const char *key)
+{
+	return (uint64_t)json_integer_value(json_object_get(o, key));
+}
+
+/* Writes a path with control bytes escaped so it cannot drive a terminal. */
+static void put_safe(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+int sc_report_write_text(const struct sc_report *r, FILE *f,
+			 unsigned max_list)
+{
+	json_t *prog = json_object_get(r->root, "program");
+	json_t *rules = json_object_get(r->root, "rules");
+	json_t *e, *src;
+	size_t i, k;
+	char b1[32], b2[32];
+
+	fprintf(f, "%s %s scan report\n", s_of(prog, "name"),
+		s_of(prog, "version"));
+	fprintf(f, "started %s, finished %s (%.1f s)\n",
+		s_of(r->root, "started"), s_of(r->root, "finished"),
+		json_real_value(json_object_get(r->root, "seconds")));
+	if (rules) {
+		fprintf(f, "rules: %llu loaded from %zu sources\n",
+			(unsigned long long)n_of(rules, "count"),
+			json_array_size(json_object_get(rules, "sources")));
+		json_array_foreach(json_object_get(rules, "sources"), i, src)
+			if (!json_is_true(json_object_get(src, "loaded"))) {
+				fputs("  rules file not loaded: ", f);
+				put_safe(f, s_of(src, "error"));
+				fputc('\n', f);
+			}
+	}
+
+	fprintf(f, "\ndetections: %zu\n", json_array_size(r->detections));
+	json_array_foreach(r->detections, i, e)
+	{
+		fputs("  ", f);
+		put_safe(f, s_of(e, "path"));
+		if (json_is_string(json_object_get(e, "area")))
+			fprintf(f, " [%s]", s_of(e, "area"));
+		fprintf(f, "\n    %s:%s", s_of(e, "namespace"), s_of(e, "rule"));
+		if (json_is_string(json_object_get(json_object_get(e, "meta"),
+						   "description"))) {
+			fputs(" - ", f);
+			put_safe(f, s_of(json_object_get(e, "meta"),
+					 "description"));
+		}
+		fprintf(f, "\n    sha256 %s\n", s_of(e, "sha256"));
+	}
+
+	fputs("\ntargets:\n", f);
+	json_array_foreach(r->targets, i, e)
+	{
+		json_t *ns = json_object_get(e, "not_scanned"), *x;
+		const char *rk;
+
+		fputs("  ", f);
+		put_safe(f, s_of(e, "path"));
+		human_bytes(n_of(e, "bytes_scanned"), b1);
+		fprintf(f, " (%s): %s, %llu scanned (%s), %llu with detections, "
+			   "%llu not scanned\n",
+			s_of(e, "kind"), s_of(e, "status"),
+			(unsigned long long)n_of(e, "files_scanned"), b1,
+			(unsigned long long)n_of(e, "files_matched"),
+			(unsigned long long)n_of(e, "files_not_scanned"));
+		if (json_is_string(json_object_get(e, "error"))) {
+			fputs("    error: ", f);
+			put_safe(f, s_of(e, "error"));
+			fputc('\n', f);
+		}
+		json_object_foreach(json_object_get(e, "not_scanned_by_reason"),
+				    rk, x)
+		{
+			human_bytes(n_of(x, "bytes"), b2);
+			fprintf(f, "    not scanned, %s: %llu (%s)\n", rk,
+				(unsigned long long)n_of(x, "files"), b2);
+		}
+		json_array_foreach(ns, k, x)
+		{
+			if (max_list && k >= max_list) {
+				fprintf(f, "    ... %zu more in the full report\n",
+					json_array_size(ns) - k);
+				break;
+			}
+			fputs("    - ", f);
+			put_safe(f, s_of(x, "path"));
+			if (json_is_string(json_object_get(x, "area")))
+				fprintf(f, " [%s]", s_of(x, "area"));
+			fprintf(f, ": %s", s_of(x, "reason"));
+			if (json_is_string(json_object_get(x, "detail"))) {
+				fputs(" (", f);
+				put_safe(f, s_of(x, "detail"));
+				fputc(')', f);
+			}
+			fputc('\n', f);
+		}
+	}
+	return fflush(f) || ferror(f) ? SC_EWRITE : SC_OK;
+}
+
+void sc_report_destroy(struct sc_report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nt; i++)
+		free(r->t[i].path);
+	free(r->t);
+	json_decref(r->targets);
+	json_decref(r->detections);
+	json_decref(r->root);
+	free(r);
+}
