@@ -75,17 +75,13 @@ static void clear_progress(struct scan_state *st)
 	}
 }
 
-/* Prints a path with control bytes escaped. */
+/* Prints a file name with control bytes and bad UTF-8 escaped. */
 static void put_path(FILE *f, const char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
+	char *d = sc_display_name(p, n);
 
-		if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
+	fputs(d ? d : "?", f);
+	free(d);
 }
 
 static int on_item(const struct sc_item *it, void *ctx)
@@ -231,7 +227,7 @@ static int load_rules(struct list *rules_paths, int builtin,
 			      strerror(errno));
 		else if (err == SC_ENOMEM)
 			die("out of memory loading rules");
-		else if (err)
+		else if (err && err != SC_ERULES) /* SC_ERULES: already said */
 			error("rules '%s' not loaded: %s", rules_paths->v[i],
 			      sc_strerror(err));
 	}

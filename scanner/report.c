@@ -507,17 +507,85 @@ static uint64_t n_of(json_t *o, const char *key)
 	return (uint64_t)json_integer_value(json_object_get(o, key));
 }
 
-/* Writes a path with control bytes escaped so it cannot drive a terminal. */
+char *sc_display_name(const char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *out = malloc(4 * n + 1), *o = out;
+	size_t i = 0;
+
+	if (!out)
+		return NULL;
+	while (i < n) {
+		unsigned char c = (unsigned char)p[i];
+		size_t k = 1;
+
+		if (c >= 0x80) {
+			/* Length of the valid UTF-8 sequence here, if any. */
+			for (k = 4; k >= 2; k--)
+				if (i + k <= n && sc_utf8_valid(p + i, k))
+					break;
+		}
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && k < 2)) {
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+			i++;
+		} else if (c == '\\') {
+			*o++ = '\\';
+			*o++ = '\\';
+			i++;
+		} else {
+			memcpy(o, p + i, k);
+			o += k;
+			i += k;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Writes a string with control bytes escaped so it cannot drive a terminal. */
 static void put_safe(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	char *d = sc_display_name(s, strlen(s));
 
-		if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
+	fputs(d ? d : "?", f);
+	free(d);
+}
+
+static int unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Writes an object's "path", exact bytes (from path_hex) when present. */
+static void put_path(FILE *f, json_t *o)
+{
+	const char *hx = json_string_value(json_object_get(o, "path_hex"));
+	const char *p = json_string_value(json_object_get(o, "path"));
+	size_t n = hx ? strlen(hx) / 2 : 0;
+	char *raw, *d;
+
+	if (!hx) {
+		put_safe(f, p ? p : "");
+		return;
 	}
+	raw = malloc(n + 1);
+	if (!raw) {
+		put_safe(f, p ? p : "");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		raw[i] = (char)(unhex(hx[2 * i]) << 4 | unhex(hx[2 * i + 1]));
+	d = sc_display_name(raw, n);
+	fputs(d ? d : "?", f);
+	free(d);
+	free(raw);
 }
 
 int sc_report_write_text(const struct sc_report *r, FILE *f,
@@ -550,7 +618,7 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 	json_array_foreach(r->detections, i, e)
 	{
 		fputs("  ", f);
-		put_safe(f, s_of(e, "path"));
+		put_path(f, e);
 		if (json_is_string(json_object_get(e, "area")))
 			fprintf(f, " [%s]", s_of(e, "area"));
 		fprintf(f, "\n    %s:%s", s_of(e, "namespace"), s_of(e, "rule"));
@@ -570,7 +638,7 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 		const char *rk;
 
 		fputs("  ", f);
-		put_safe(f, s_of(e, "path"));
+		put_path(f, e);
 		human_bytes(n_of(e, "bytes_scanned"), b1);
 		fprintf(f, " (%s): %s, %llu scanned (%s), %llu with detections, "
 			   "%llu not scanned\n",
@@ -598,7 +666,7 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 				break;
 			}
 			fputs("    - ", f);
-			put_safe(f, s_of(x, "path"));
+			put_path(f, x);
 			if (json_is_string(json_object_get(x, "area")))
 				fprintf(f, " [%s]", s_of(x, "area"));
 			fprintf(f, ": %s", s_of(x, "reason"));

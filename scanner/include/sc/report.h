@@ -54,4 +54,11 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 
 void sc_report_destroy(struct sc_report *r);
 
+/*
+ * A file name made safe to show on a terminal: control bytes and bytes that
+ * are not valid UTF-8 become \xNN, a backslash becomes \\. Returns a
+ * malloc'd string the caller frees, or NULL when out of memory.
+ */
+char *sc_display_name(const char *name, size_t len);
+
 #endif
