@@ -102,8 +102,10 @@ $(OUT)/disks/.done: tests/boot/mkdisks.sh
 	sh tests/boot/mkdisks.sh $(OUT)/disks
 	touch $@
 
+# Every program runs even when one fails; the target fails at the end.
 test-unit: unit
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@failed=; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi
 
 test-cli: rescue
 	/usr/bin/python3 -m pytest -q tests/cli

@@ -507,6 +507,20 @@ static uint64_t n_of(json_t *o, const char *key)
 	return (uint64_t)json_integer_value(json_object_get(o, key));
 }
 
+/* Bytes in the UTF-8 sequence a lead byte starts; 0 for a non-lead. */
+static size_t utf8_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
 char *sc_display_name(const char *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -517,15 +531,16 @@ char *sc_display_name(const char *p, size_t n)
 		return NULL;
 	while (i < n) {
 		unsigned char c = (unsigned char)p[i];
-		size_t k = 1;
+		size_t k = utf8_len(c);
+		/* C0 and C1 controls (U+0080..U+009F is 0xC2 0x80..0x9F). */
+		int control = c < 0x20 || c == 0x7f ||
+			      (c == 0xc2 && i + 1 < n &&
+			       (unsigned char)p[i + 1] < 0xa0);
 
-		if (c >= 0x80) {
-			/* Length of the valid UTF-8 sequence here, if any. */
-			for (k = 4; k >= 2; k--)
-				if (i + k <= n && sc_utf8_valid(p + i, k))
-					break;
-		}
-		if (c < 0x20 || c == 0x7f || (c >= 0x80 && k < 2)) {
+		if (k > 1 && (i + k > n || !sc_utf8_valid(p + i, k)))
+			k = 0;
+		if (control || k == 0) {
+			/* Escape one byte; a C1 pair becomes two escapes. */
 			*o++ = '\\';
 			*o++ = 'x';
 			*o++ = hex[c >> 4];

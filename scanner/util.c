@@ -153,9 +153,15 @@ uint32_t sc_rd_u32(struct sc_rd *r)
 
 uint64_t sc_rd_u64(struct sc_rd *r)
 {
-	uint64_t lo = sc_rd_u32(r);
-	uint64_t hi = sc_rd_u32(r);
+	uint64_t lo, hi;
 
+	/* Check the whole width first: a short read must give 0, not half. */
+	if (r->bad || r->left < 8) {
+		r->bad = 1;
+		return 0;
+	}
+	lo = sc_rd_u32(r);
+	hi = sc_rd_u32(r);
 	return lo | hi << 32;
 }
 

@@ -1,0 +1,1 @@
+rule Mixed_A { strings: $a = "mixed-a" condition: $a }

@@ -1,0 +1,1 @@
+rule Mixed_C { condition: filesize == 1234567 }

@@ -1,0 +1,1 @@
+rule Mixed_D_Nested { condition: filesize == 7654321 }

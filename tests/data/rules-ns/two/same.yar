@@ -1,0 +1,1 @@
+rule Same_Name { strings: $a = "same-two" condition: $a }
