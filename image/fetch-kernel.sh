@@ -43,7 +43,16 @@ fi
 tmp=$(mktemp -d /tmp/fetch-kernel.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 chmod 0777 "$tmp"
-( cd "$tmp" && apt-get download -q "$pkg" >&2 ) || die "apt-get download '$pkg' failed"
+# A stale package list names a version the archive no longer has: refresh
+# the list once and retry.
+if ! ( cd "$tmp" && apt-get download -q "$pkg" >&2 ); then
+	echo "fetch-kernel: download failed, running apt-get update and retrying" >&2
+	apt-get update -qq >&2 || die "apt-get update failed"
+	pkg=$(resolve)
+	[ -n "$pkg" ] || die "cannot resolve the package behind '$meta'"
+	version=${pkg#linux-image-}
+	( cd "$tmp" && apt-get download -q "$pkg" >&2 ) || die "apt-get download '$pkg' failed"
+fi
 deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || die "no .deb downloaded for '$pkg'"
 

@@ -52,18 +52,22 @@ grub-mkimage -O i386-pc-eltorito -d "$grub_pc" -p /boot/grub -o "$root/boot/grub
 	search search_fs_file sleep halt reboot || die "grub-mkimage failed"
 cp "$grub_pc"/*.mod "$grub_pc"/*.lst "$root/boot/grub/i386-pc/"
 
+# Fixed dates (and, below, fixed IDs) make equal inputs give an equal ISO;
+# mtools and xorriso take their "now" from SOURCE_DATE_EPOCH.
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(stat -c %Y "$kernel")}
+export SOURCE_DATE_EPOCH
+
 # UEFI: the FAT image, sized to its contents plus room for FAT metadata.
 efi=$root/boot/efi.img
 kib=$(du -kc "$shim" "$mokmanager" "$grub_efi" | tail -n 1 | cut -f 1)
 kib=$(((kib + 512 + 63) / 64 * 64))
-mkfs.vfat -C -n RESCUE_EFI "$efi" "$kib" >/dev/null || die "mkfs.vfat of the EFI image failed"
+mkfs.vfat --invariant -C -n RESCUE_EFI "$efi" "$kib" >/dev/null || die "mkfs.vfat of the EFI image failed"
 mmd -i "$efi" ::/EFI ::/EFI/BOOT
-mcopy -i "$efi" "$shim" ::/EFI/BOOT/BOOTX64.EFI
-mcopy -i "$efi" "$grub_efi" ::/EFI/BOOT/grubx64.efi
-mcopy -i "$efi" "$mokmanager" ::/EFI/BOOT/mmx64.efi
+mcopy -m -i "$efi" "$shim" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -m -i "$efi" "$grub_efi" ::/EFI/BOOT/grubx64.efi
+mcopy -m -i "$efi" "$mokmanager" ::/EFI/BOOT/mmx64.efi
 
-# Fixed dates make equal inputs give an equal ISO.
-epoch=${SOURCE_DATE_EPOCH:-$(stat -c %Y "$kernel")}
+epoch=$SOURCE_DATE_EPOCH
 find "$root" -exec touch -h -d "@$epoch" {} +
 mkdir -p "$(dirname "$out")"
 xorriso -as mkisofs -quiet -o "$out.tmp" -V "$label" -iso-level 3 -J -joliet-long -R \
@@ -72,7 +76,7 @@ xorriso -as mkisofs -quiet -o "$out.tmp" -V "$label" -iso-level 3 -J -joliet-lon
 	--grub2-boot-info --grub2-mbr "$grub_pc/boot_hybrid.img" \
 	-eltorito-alt-boot -e boot/efi.img -no-emul-boot -efi-boot-part --efi-boot-image \
 	--protective-msdos-label \
-	"$root" || die "xorriso failed"
+	"$root" 2>"$work/xorriso.log" || { cat "$work/xorriso.log" >&2; die "xorriso failed"; }
 mv "$out.tmp" "$out"
 
 size=$(stat -c %s "$out")

@@ -59,7 +59,15 @@ count=0
 for f in $(sort -u "$work/files"); do
 	rel=${f#"$kmods"/}
 	mkdir -p "$tree/lib/modules/$version/$(dirname "$rel")"
-	cp "$f" "$tree/lib/modules/$version/$rel"
+	# Stored uncompressed: the archive's xz packs them better than one xz per
+	# module does, and the kernel (slow under emulation) need not unpack each
+	# one. The signature stays appended to the module, as lockdown wants.
+	case $rel in
+	*.ko.xz) xz -dc "$f" >"$tree/lib/modules/$version/${rel%.xz}" ;;
+	*.ko.zst) zstd -qdc "$f" >"$tree/lib/modules/$version/${rel%.zst}" ;;
+	*.ko.gz) gzip -dc "$f" >"$tree/lib/modules/$version/${rel%.gz}" ;;
+	*) cp "$f" "$tree/lib/modules/$version/$rel" ;;
+	esac
 	count=$((count + 1))
 done
 for f in modules.order modules.builtin modules.builtin.modinfo; do

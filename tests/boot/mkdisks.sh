@@ -5,8 +5,10 @@
 # mount NTFS or FAT):
 #
 #   suspect.img  MBR disk: p1 NTFS, p2 FAT32, p3 ext4, each holding planted
-#                samples in nested directories plus clean files; the MBR
-#                boot-code area carries the boot-area test marker.
+#                samples in nested directories plus clean files; p4 an ext4
+#                filesystem cut short (it claims more blocks than its
+#                partition: the kernel refuses it, the report must say so);
+#                the MBR boot-code area carries the boot-area test marker.
 #   data.img     MBR disk whose one FAT32 partition is labelled RESCUEDATA:
 #                definitions/extra.yar (one extra rule) and an empty reports/.
 #   expected.json  what was planted where, read by tests/boot/.
@@ -33,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Sizes in MiB. FAT32 needs >= 65525 clusters: 40 MiB with 512-byte clusters.
-ntfs_mib=16 fat_mib=40 ext_mib=16 data_mib=40
+ntfs_mib=16 fat_mib=40 ext_mib=16 broken_mib=4 data_mib=40
 
 # The EICAR test string, assembled here so that this script is not itself a
 # detection.
@@ -90,7 +92,8 @@ sect_per_mib=2048
 p1_start=2048
 p2_start=$((p1_start + ntfs_mib * sect_per_mib))
 p3_start=$((p2_start + fat_mib * sect_per_mib))
-total_mib=$((1 + ntfs_mib + fat_mib + ext_mib))
+p4_start=$((p3_start + ext_mib * sect_per_mib))
+total_mib=$((1 + ntfs_mib + fat_mib + ext_mib + broken_mib))
 
 # NTFS: mkntfs on a file, filled through ntfs-3g (FUSE) when it can mount,
 # else with ntfscp, which cannot create directories: then the tree is
@@ -130,6 +133,10 @@ done
 truncate -s "${ext_mib}M" "$work/p3.img"
 mke2fs -q -F -t ext4 -L suspect_ext4 -d "$work/tree3" "$work/p3.img" || die "mke2fs failed"
 
+# The truncated one: made for twice its partition, copied in part.
+truncate -s "$((broken_mib * 2))M" "$work/p4.img"
+mke2fs -q -F -t ext4 -L truncated "$work/p4.img" || die "mke2fs failed"
+
 # --- suspect.img ------------------------------------------------------------
 
 img=$work/suspect.img
@@ -140,10 +147,12 @@ label-id: 0x5e5c7e57
 start=$p1_start, size=$((ntfs_mib * sect_per_mib)), type=7
 start=$p2_start, size=$((fat_mib * sect_per_mib)), type=c
 start=$p3_start, size=$((ext_mib * sect_per_mib)), type=83
+start=$p4_start, size=$((broken_mib * sect_per_mib)), type=83
 SFDISK
 dd if="$work/p1.img" of="$img" bs=512 seek="$p1_start" conv=notrunc status=none
 dd if="$work/p2.img" of="$img" bs=512 seek="$p2_start" conv=notrunc status=none
 dd if="$work/p3.img" of="$img" bs=512 seek="$p3_start" conv=notrunc status=none
+dd if="$work/p4.img" of="$img" bs=512 seek="$p4_start" count=$((broken_mib * sect_per_mib)) conv=notrunc status=none
 # The marker goes into the boot-code area (bytes 0..439), at offset 0x100.
 mbr_offset=256
 printf 'xx %s xx' "$marker_mbr" | dd of="$img" bs=1 seek="$mbr_offset" conv=notrunc status=none
@@ -197,7 +206,8 @@ json_list() { # json_list PART: the planted entries as JSON objects
 	printf '      {"number": 2, "fstype": "vfat", "label": "SUSPECT_FAT", "files": [\n'; json_list 2
 	printf '      ]},\n'
 	printf '      {"number": 3, "fstype": "ext4", "label": "suspect_ext4", "files": [\n'; json_list 3
-	printf '      ]}\n'
+	printf '      ]},\n'
+	printf '      {"number": 4, "fstype": "ext4", "label": "truncated", "mountable": false, "files": []}\n'
 	printf '    ]\n'
 	printf '  },\n'
 	printf '  "data": {"file": "data.img", "partition": 1, "offset": %d, "label": "RESCUEDATA",\n' $((2048 * 512))

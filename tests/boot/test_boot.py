@@ -2,13 +2,12 @@
 the planted test disks unattended over the serial console."""
 
 import json
-import os
 import re
 import subprocess
+import time
 
-import pytest
 
-from conftest import TIMINGS, sha256
+from bootvm import TIMINGS, sha256
 
 # How each kind of planted sample must be reported. The built-in rule names
 # belong to the scanner; the extra rule is the one on the RESCUEDATA disk.
@@ -19,6 +18,7 @@ RULES = {
 }
 
 ENTRY_POWEROFF = ("a", "Unattended scan, then power off")
+ENTRY_SCAN_SHELL = ("d", "Unattended scan, then shell")
 ENTRY_SHELL = ("s", "Rescue scanner (shell)")
 
 
@@ -88,6 +88,13 @@ def unattended_scan(machine, disks, mode):
     TIMINGS.append((f"{mode} unattended scan", dict(m.marks)))
     log = m.log_text()
 
+    # The truncated filesystem is reported with the kernel's reason.
+    for part in expected["suspect"]["partitions"]:
+        if part.get("mountable", True) is False:
+            dev = f"/dev/vda{part['number']}"
+            assert re.search(rf"cannot mount {dev} \(\w+\): .+", log), f"no mount failure line for {dev}"
+            assert re.search(rf"{dev}.*mount failed: ", log), f"{dev} missing from the volume table"
+
     report = report_from(log)
     assert status == 1, f"rescue exit status {status}, expected 1 (detections)"
     check_report(report, expected)
@@ -126,21 +133,33 @@ def test_bios_usb_stick_boots(machine):
     TIMINGS.append(("bios-usb to shell", dict(m.marks)))
 
 
-def test_uefi_cd_shell(machine, disks):
-    """UEFI from CD; the interactive shell answers and Ctrl-C works in it."""
+def test_uefi_cd_scan_then_shell(machine, disks):
+    """UEFI from CD, "Unattended scan, then shell": the report, then a shell
+    that answers, with Ctrl-C working in it."""
+    _, expected = disks
     m = machine("uefi-cd")
-    m.choose(*ENTRY_SHELL)
+    m.choose(*ENTRY_SCAN_SHELL)
     m.expect(r"rescue scanner initramfs", 240, "/init")
     m.expect(r"/dev/sr0\s+iso9660.*rescue medium", 120, "the medium detected")
+    m.expect(r"RESCUE-REPORT-END", 300, "the report")
+    check_report(report_from(m.log_text()), expected)
     m.expect(r"rescue:\S*[#$] ", 120, "the shell prompt")
+    m.send("ls /data/reports\r")
+    m.expect(r"report-\d{8}-\d{6}\.json", 30, "the saved report")
     m.send("ls /mnt; grep -c ' /mnt/' /proc/mounts\r")
     m.expect(r"vda1\s+vda2\s+vda3", 30, "the mounted volumes")
-    m.expect(r"\n3\r?\n", 30, "three read-only mounts")
-    m.send("sleep 1000\r")
+    m.expect(r"\n3\r*\n", 30, "three read-only mounts")
+    # The suspect disk is read-only at the block layer too; the data disk is not.
+    m.send("cat /sys/block/vda/ro /sys/block/vda/vda1/ro /sys/block/vda/vda3/ro /sys/block/vdb/vdb1/ro | tr -d '\\n'; echo\r")
+    m.expect(r"\n(\d{4})\r*\n", 30, "the read-only flags")
+    assert m.child.match.group(1) == "1110", f"read-only flags of vda vda1 vda3 vdb1: {m.child.match.group(1)}"
+    m.send("sleep 1000; echo not-interrupted\r")
+    m.expect(r"sleep 1000; echo not-interrupted\r*\n", 30, "the sleep command")
+    time.sleep(1)
     m.send("\x03")
     m.expect(r"rescue:\S*[#$] ", 30, "the prompt after Ctrl-C")
     m.send("echo ok-$((6*7))\r")
-    m.expect(r"ok-42", 30, "the shell after Ctrl-C")
+    assert m.expect([r"ok-42", r"not-interrupted"], 30, "the shell after Ctrl-C") == 0, "Ctrl-C did not stop sleep"
     m.send("poweroff\r")
     m.expect(r"reboot: Power down", 60, "poweroff from the shell")
-    TIMINGS.append(("uefi-cd to shell", dict(m.marks)))
+    TIMINGS.append(("uefi-cd scan then shell", dict(m.marks)))
