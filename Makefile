@@ -86,20 +86,20 @@ unit: $(UNIT_BIN)
 
 kernel: $(KERNEL_DIR)/.done
 $(KERNEL_DIR)/.done: image/fetch-kernel.sh
-	sh image/fetch-kernel.sh $(KERNEL_DIR)
+	image/fetch-kernel.sh $(KERNEL_DIR)
 	touch $@
 
 initramfs: $(INITRD)
 $(INITRD): $(OUT)/rescue $(KERNEL_DIR)/.done $(wildcard initramfs/*)
-	sh initramfs/mkinitramfs.sh $@ $(KERNEL_DIR) $(OUT)/rescue
+	initramfs/mkinitramfs.sh $@ $(KERNEL_DIR) $(OUT)/rescue
 
 iso: $(ISO)
 $(ISO): $(INITRD) $(wildcard image/*)
-	sh image/mkiso.sh $@ $(KERNEL_DIR) $(INITRD)
+	image/mkiso.sh $@ $(KERNEL_DIR) $(INITRD)
 
 disks: $(OUT)/disks/.done
 $(OUT)/disks/.done: tests/boot/mkdisks.sh
-	sh tests/boot/mkdisks.sh $(OUT)/disks
+	tests/boot/mkdisks.sh $(OUT)/disks
 	touch $@
 
 # Every program runs even when one fails; the target fails at the end.
