@@ -9,11 +9,11 @@ import time
 
 from bootvm import TIMINGS, sha256
 
-# How each kind of planted sample must be reported. The built-in rule names
-# belong to the scanner; the extra rule is the one on the RESCUEDATA disk.
+# How each kind of planted sample must be reported: the built-in rules
+# (rescue/definitions/test-markers.yar) and the extra rule on RESCUEDATA.
 RULES = {
-    "eicar": re.compile(r"eicar", re.I),
-    "marker": re.compile(r"marker|test", re.I),
+    "eicar": re.compile(r"^EICAR_Test_File$"),
+    "marker": re.compile(r"^Rescue_Test_Marker_File$"),
     "extra": re.compile(r"^Shop_Extra_Rule$"),
 }
 
@@ -63,7 +63,8 @@ def check_report(report, expected, suspect_dev="/dev/vda", data_dev="/dev/vdb"):
                 problems.append(f"{f['kind']} sample not detected: {path} (got {[d.get('rule') for d in found]})")
             elif not any(d.get("target") in (None, mnt) for d in found):
                 problems.append(f"{path}: detected under the wrong target {[d.get('target') for d in found]}")
-    boot = [d for d in detections if d.get("area") and suspect_dev in (d.get("path"), d.get("target"))]
+    boot = [d for d in detections if d.get("area") == "mbr" and d.get("path") == suspect_dev
+            and d.get("rule") == "Rescue_Test_Marker_MBR" and d.get("filetype") == "MBR"]
     if not boot:
         problems.append(f"MBR marker of {suspect_dev} not detected as a boot-area detection")
     if not any(d.get("rule") == expected["data"]["extra_rule"] for d in detections):
