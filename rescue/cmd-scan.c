@@ -18,9 +18,10 @@ const char cmd_scan_usage[] =
 	"\n"
 	"Scans each PATH: a directory (walked without following symlinks), a\n"
 	"file, or a disk (a block device, or an image file given with --disk),\n"
-	"whose boot area (MBR and the gap before the first partition) is read\n"
-	"raw and scanned. The built-in definitions are always loaded unless\n"
-	"--no-builtin is given.\n"
+	"whose boot areas are read raw and scanned: the MBR, extended boot\n"
+	"records, GPT headers and entries, each partition's boot sectors, and\n"
+	"every gap between partitions. The built-in definitions are always\n"
+	"loaded unless --no-builtin is given.\n"
 	"\n"
 	"  -r, --rules PATH       add YARA rules: a .yar/.yara file or a directory\n"
 	"                         of them; repeatable; a broken file is reported\n"
@@ -30,6 +31,8 @@ const char cmd_scan_usage[] =
 	"  -j, --jobs N           worker processes (default: online CPUs)\n"
 	"      --max-size BYTES   skip (and list) files larger than this;\n"
 	"                         suffixes K, M, G; 0 for no cap (default 256M)\n"
+	"      --gap-cap BYTES    scan at most this much of each unpartitioned\n"
+	"                         disk gap, listing the rest (default 16M; 0: all)\n"
 	"      --timeout SECONDS  rule time per file before it is listed as timed\n"
 	"                         out (default 60)\n"
 	"  -e, --exclude GLOB     do not scan paths or names matching GLOB;\n"
@@ -102,6 +105,14 @@ static int on_item(const struct sc_item *it, void *ctx)
 		fflush(stdout);
 	}
 	return interrupted ? SC_ABORT : SC_CONTINUE;
+}
+
+static void on_layout(const char *target, const struct sc_layout *l, void *ctx)
+{
+	struct scan_state *st = ctx;
+
+	if (sc_report_layout(st->report, target, l))
+		error("out of memory recording the layout of '%s'", target);
 }
 
 static int on_progress(const struct sc_progress *p, void *ctx)
@@ -248,6 +259,7 @@ int cmd_scan(int argc, char **argv)
 		{ "disk", required_argument, NULL, 'd' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "max-size", required_argument, NULL, 'S' },
+		{ "gap-cap", required_argument, NULL, 'G' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "exclude", required_argument, NULL, 'e' },
 		{ "one-file-system", no_argument, NULL, 'x' },
@@ -260,7 +272,7 @@ int cmd_scan(int argc, char **argv)
 	struct scan_state st = { 0 };
 	struct sc_scan_opts opts;
 	struct sc_rules *rules = NULL;
-	struct sc_scan_cb cb = { on_item, on_progress, &st };
+	struct sc_scan_cb cb = { on_item, on_progress, on_layout, &st };
 	struct sc_scan *scan = NULL;
 	const char *json_path = NULL, *text_path = NULL;
 	int builtin = 1, c, err, status = EXIT_CLEAN, canceled = 0;
@@ -281,6 +293,10 @@ int cmd_scan(int argc, char **argv)
 		case 'S':
 			if (parse_size(optarg, &opts.max_size))
 				die("invalid --max-size '%s'", optarg);
+			break;
+		case 'G':
+			if (parse_size(optarg, &opts.gap_cap))
+				die("invalid --gap-cap '%s'", optarg);
 			break;
 		case 'T':
 			if (parse_uint(optarg, 86400, &opts.timeout) ||

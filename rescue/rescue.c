@@ -25,6 +25,8 @@ static const char version_usage[] =
 static const struct rescue_cmd commands[] = {
 	{ "scan", cmd_scan, "scan directories, files and disks with YARA rules",
 	  cmd_scan_usage },
+	{ "disks", cmd_disks, "list disks, partition tables and boot areas",
+	  cmd_disks_usage },
 	{ "help", cmd_help, "show help for a command", help_usage },
 	{ "version", cmd_version, "show the version", version_usage },
 };

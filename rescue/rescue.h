@@ -21,6 +21,8 @@ struct rescue_cmd {
 
 int cmd_scan(int argc, char **argv);
 extern const char cmd_scan_usage[];
+int cmd_disks(int argc, char **argv);
+extern const char cmd_disks_usage[];
 
 /* The command table, for help. */
 const struct rescue_cmd *rescue_commands(size_t *n);

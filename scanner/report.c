@@ -430,6 +430,150 @@ int sc_report_target(struct sc_report *r, const char *path,
 	return SC_OK;
 }
 
+static json_t *flags_json(unsigned f)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{ SC_PART_BOOTABLE, "bootable" }, { SC_PART_EXTENDED, "extended" },
+		{ SC_PART_LOGICAL, "logical" },   { SC_PART_ESP, "ESP" },
+		{ SC_PART_PAST_END, "past-end" }, { SC_PART_OVERLAP, "overlap" },
+	};
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < sizeof(names) / sizeof(*names); i++)
+		if (f & names[i].bit)
+			json_array_append_new(a, json_string(names[i].name));
+	return a;
+}
+
+static json_t *layout_json(const struct sc_layout *l)
+{
+	json_t *o = json_object(), *parts = json_array(), *probs = json_array();
+	json_t *areas = json_array();
+	char id[16];
+
+	if (!o || !parts || !probs || !areas) {
+		json_decref(o);
+		json_decref(parts);
+		json_decref(probs);
+		json_decref(areas);
+		return NULL;
+	}
+	snprintf(id, sizeof(id), "%08x", l->mbr_id);
+	json_object_set_new(o, "table", json_string(l->table));
+	json_object_set_new(o, "size", json_integer((json_int_t)l->size));
+	json_object_set_new(o, "sector_size", json_integer(l->sector_size));
+	json_object_set_new(o, "hybrid_mbr", json_boolean(l->hybrid));
+	json_object_set_new(o, "mbr_id", json_string(id));
+	json_object_set_new(o, "disk_guid",
+			    l->disk_guid[0] ? json_string(l->disk_guid)
+					    : json_null());
+	for (size_t i = 0; i < l->nparts; i++) {
+		const struct sc_partition *p = &l->parts[i];
+		json_t *j = json_object();
+		char t[8];
+
+		if (!j)
+			continue;
+		snprintf(t, sizeof(t), "0x%02x", p->mbr_type);
+		json_object_set_new(j, "number", json_integer(p->number));
+		json_object_set_new(j, "start", json_integer((json_int_t)p->start));
+		json_object_set_new(j, "sectors",
+				    json_integer((json_int_t)p->sectors));
+		json_object_set_new(j, "type", json_string(p->type_guid[0]
+								   ? p->type_guid
+								   : t));
+		json_object_set_new(j, "type_name", jstr(p->type_name));
+		json_object_set_new(j, "guid", p->guid[0] ? json_string(p->guid)
+							  : json_null());
+		json_object_set_new(j, "name",
+				    p->name[0] && sc_utf8_valid(p->name,
+								strlen(p->name))
+					    ? json_string(p->name)
+					    : json_null());
+		json_object_set_new(j, "flags", flags_json(p->flags));
+		json_array_append_new(parts, j);
+	}
+	for (size_t i = 0; i < l->nareas; i++) {
+		const struct sc_area *a = &l->areas[i];
+
+		json_array_append_new(
+			areas, json_pack("{s:s, s:s, s:I, s:I, s:I}", "name",
+					 a->name, "filetype", a->filetype,
+					 "offset", (json_int_t)a->offset,
+					 "length", (json_int_t)a->length,
+					 "capped", (json_int_t)a->capped));
+	}
+	for (size_t i = 0; i < l->nproblems; i++)
+		json_array_append_new(probs, json_string(l->problems[i]));
+	json_object_set_new(o, "partitions", parts);
+	json_object_set_new(o, "areas", areas);
+	json_object_set_new(o, "problems", probs);
+	return o;
+}
+
+int sc_report_layout(struct sc_report *r, const char *target,
+		     const struct sc_layout *l)
+{
+	json_t *t = target_obj(r, target), *j;
+
+	if (!t || !(j = layout_json(l)))
+		return SC_ENOMEM;
+	return json_object_set_new(t, "layout", j) ? SC_ENOMEM : SC_OK;
+}
+
+int sc_layout_write_json(const struct sc_layout *const *layouts,
+			 const struct sc_disk_info *infos,
+			 const char *const *paths, const char *const *errors,
+			 size_t n, FILE *f)
+{
+	json_t *root = json_object(), *disks = json_array();
+	int rc;
+
+	if (!root || !disks) {
+		json_decref(root);
+		json_decref(disks);
+		return SC_ENOMEM;
+	}
+	json_object_set_new(root, "disks", disks);
+	for (size_t i = 0; i < n; i++) {
+		json_t *d = json_object();
+
+		if (!d)
+			continue;
+		set_path(d, "path", paths[i], strlen(paths[i]));
+		if (infos) {
+			const struct sc_disk_info *in = &infos[i];
+
+			json_object_set_new(d, "model", json_string(in->model));
+			json_object_set_new(d, "serial", json_string(in->serial));
+			json_object_set_new(d, "transport",
+					    json_string(in->transport));
+			json_object_set_new(d, "size",
+					    json_integer((json_int_t)in->size));
+			json_object_set_new(d, "sector_size",
+					    json_integer(in->sector_size));
+			json_object_set_new(d, "removable",
+					    json_boolean(in->removable));
+			json_object_set_new(d, "readonly",
+					    json_boolean(in->readonly));
+		}
+		json_object_set_new(d, "layout", layouts[i] ? layout_json(layouts[i])
+							    : json_null());
+		json_object_set_new(d, "error", errors && errors[i]
+							? json_string(errors[i])
+							: json_null());
+		json_array_append_new(disks, d);
+	}
+	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (rc == 0 && (fputc('\n', f) == EOF || fflush(f)))
+		rc = -1;
+	return rc ? SC_EWRITE : SC_OK;
+}
+
 uint64_t sc_report_detections(const struct sc_report *r)
 {
 	return r ? r->ndetections : 0;
@@ -665,6 +809,22 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 			fputs("    error: ", f);
 			put_safe(f, s_of(e, "error"));
 			fputc('\n', f);
+		}
+		if (json_is_object(json_object_get(e, "layout"))) {
+			json_t *lay = json_object_get(e, "layout"), *pr;
+			size_t q;
+
+			fprintf(f, "    partition table: %s, %zu partitions, "
+				   "%zu boot areas\n",
+				s_of(lay, "table"),
+				json_array_size(json_object_get(lay, "partitions")),
+				json_array_size(json_object_get(lay, "areas")));
+			json_array_foreach(json_object_get(lay, "problems"), q, pr)
+			{
+				fputs("    problem: ", f);
+				put_safe(f, json_string_value(pr) ? json_string_value(pr) : "");
+				fputc('\n', f);
+			}
 		}
 		json_object_foreach(json_object_get(e, "not_scanned_by_reason"),
 				    rk, x)

@@ -30,9 +30,6 @@
 
 /* Deeper trees are reported, not walked: each level holds a descriptor. */
 #define MAX_DEPTH 256
-/* The boot area read from a disk in this coverage: the first MiB. */
-#define BOOT_AREA_BYTES (1024u * 1024u)
-#define SECTOR 512u
 
 struct job {
 	uint8_t type;
@@ -88,6 +85,9 @@ static const struct {
 				 "removed or replaced during the scan" },
 	[SC_REASON_TOO_DEEP] = { "too-deep", "directories nested too deep" },
 	[SC_REASON_ERROR] = { "scan-error", "scan engine error" },
+	[SC_REASON_GAP_CAP] = { "gap-cap",
+				"disk gap larger than the gap cap; the rest "
+				"was not scanned" },
 };
 
 const char *sc_reason_name(enum sc_reason r)
@@ -105,6 +105,7 @@ void sc_scan_opts_init(struct sc_scan_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->max_size = 256ull << 20;
 	o->timeout = 60;
+	o->gap_cap = SC_GAP_CAP_DEFAULT;
 }
 
 static double now(void)
@@ -693,36 +694,6 @@ static void walk(struct sc_scan *s, const char *root, dev_t root_dev, int fd)
 	free(pb.p);
 }
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-/*
- * Where the gap after the MBR ends: the lowest start of a used primary
- * partition, at most the first MiB. Only start fields are read, and each is
- * checked against the disk size; the full table parsers come with the disk
- * module.
- */
-static uint64_t gap_end(const unsigned char mbr[SECTOR], uint64_t disk_size)
-{
-	uint64_t end = BOOT_AREA_BYTES;
-
-	if (mbr[510] == 0x55 && mbr[511] == 0xaa) {
-		for (int i = 0; i < 4; i++) {
-			const unsigned char *e = mbr + 446 + 16 * i;
-			uint64_t start = (uint64_t)le32(e + 8) * SECTOR;
-
-			if (e[4] != 0 && start >= SECTOR && start < end)
-				end = start;
-		}
-	}
-	if (end > disk_size)
-		end = disk_size;
-	return end;
-}
-
 static void area_job(struct sc_scan *s, const char *dev, uint64_t off,
 		     uint64_t len, const char *area, const char *filetype)
 {
@@ -744,34 +715,43 @@ static void area_job(struct sc_scan *s, const char *dev, uint64_t off,
 	dispatch(s, &j);
 }
 
-static int scan_disk(struct sc_scan *s, const char *dev, int fd)
+/* Every boot area of a disk, as sc_layout_parse lists them. */
+static int scan_disk(struct sc_scan *s, const char *dev)
 {
-	unsigned char mbr[SECTOR];
-	off_t size = lseek(fd, 0, SEEK_END);
-	ssize_t r;
-	uint64_t end;
-	char name[64];
+	struct sc_layout *l;
+	int err;
 
-	if (size < 0) {
+	err = sc_layout_open(dev, 0, s->opts.gap_cap, &l);
+	if (err) {
 		s->st->sys_errno = errno;
-		return SC_EREAD;
+		return err;
 	}
-	if ((uint64_t)size < SECTOR)
-		return SC_ENOTDISK;
-	do
-		r = pread(fd, mbr, SECTOR, 0);
-	while (r < 0 && errno == EINTR);
-	if (r != SECTOR) {
-		s->st->sys_errno = r < 0 ? errno : EIO;
-		return SC_EREAD;
+	if (s->cb.on_layout)
+		s->cb.on_layout(s->target, l, s->cb.ctx);
+	for (size_t i = 0; i < l->nareas && !s->canceled && !s->fatal; i++) {
+		const struct sc_area *a = &l->areas[i];
+
+		area_job(s, dev, a->offset, a->length, a->name, a->filetype);
+		if (a->capped) {
+			struct sc_item it;
+			char detail[64];
+
+			snprintf(detail, sizeof(detail),
+				 "first %llu bytes scanned",
+				 (unsigned long long)a->length);
+			memset(&it, 0, sizeof(it));
+			it.path = dev;
+			it.path_len = strlen(dev);
+			it.area = a->name;
+			it.filetype = a->filetype;
+			it.size = a->capped;
+			it.status = SC_ITEM_SKIPPED;
+			it.reason = SC_REASON_GAP_CAP;
+			it.detail = detail;
+			deliver(s, &it);
+		}
 	}
-	area_job(s, dev, 0, SECTOR, "mbr", "MBR");
-	end = gap_end(mbr, (uint64_t)size);
-	if (end > SECTOR) {
-		snprintf(name, sizeof(name), "gap@1+%llu",
-			 (unsigned long long)(end / SECTOR - 1));
-		area_job(s, dev, SECTOR, end - SECTOR, name, "GAP");
-	}
+	sc_layout_free(l);
 	return SC_OK;
 }
 
@@ -809,11 +789,11 @@ int sc_scan_target(struct sc_scan *s, const char *path,
 	stats->is_dir = kind == SC_TARGET_PATH && S_ISDIR(st.st_mode);
 
 	if (kind == SC_TARGET_DISK) {
+		close(fd);
 		if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
 			err = SC_ENOTDISK;
 		else
-			err = scan_disk(s, path, fd);
-		close(fd);
+			err = scan_disk(s, path);
 	} else if (S_ISDIR(st.st_mode)) {
 		walk(s, path, st.st_dev, fd); /* takes fd */
 		err = stats->error;

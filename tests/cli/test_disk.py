@@ -1,5 +1,6 @@
-"""--disk on image files partitioned with sfdisk: the MBR and the gap before
-the first partition are scanned as areas; the image is never written."""
+"""--disk on image files partitioned with sfdisk: the MBR, the gap before
+the first partition and the partition's boot sectors are scanned as areas;
+the image is never written."""
 import hashlib
 import os
 import shutil
@@ -46,8 +47,10 @@ def test_markers_in_mbr_and_gap(scan, tmp_path):
     assert r.returncode == FOUND, r
     t = r.target
     assert t["kind"] == "disk" and t["status"] == "ok"
-    assert t["files_scanned"] == 2
-    assert t["bytes_scanned"] == 2048 * 512
+    # mbr, gap@1+2047 and p1:vbr (8 KiB: no filesystem in the partition).
+    assert t["files_scanned"] == 3
+    assert t["bytes_scanned"] == 2048 * 512 + 8192
+    assert [a["name"] for a in t["layout"]["areas"]] == ["mbr", "gap@1+2047", "p1:vbr"]
     by_area = {d["area"]: d for d in r.detections()}
     assert set(by_area) == {"mbr", "gap@1+2047"}
     mbr = by_area["mbr"]
@@ -71,7 +74,7 @@ def test_clean_disk(scan, tmp_path):
     img = make_image(tmp_path / "clean.img")
     r = scan("--disk", img)
     assert r.returncode == CLEAN, r
-    assert r.target["files_scanned"] == 2
+    assert r.target["files_scanned"] == 3
 
 
 def test_mbr_marker_past_code_area_ignored(scan, tmp_path):

@@ -219,7 +219,8 @@ static int teardown(void **state)
 static int scan(struct fixture *f, const char *path, enum sc_target_kind kind,
 		struct sc_target_stats *st)
 {
-	struct sc_scan_cb cb = { on_item, on_progress, &f->c };
+	struct sc_scan_cb cb = { .on_item = on_item, .on_progress = on_progress,
+				  .ctx = &f->c };
 	struct sc_scan *s;
 	int err;
 
@@ -433,7 +434,8 @@ static void excludes(void **state)
 }
 
 /* A 2 MiB image: MBR with one partition at sector 2048, marks in the MBR
- * code area (byte 100), the gap (byte 64 KiB) and the partition (1 MiB +). */
+ * code area (byte 100), the gap (byte 64 KiB) and the partition past its
+ * 8 KiB boot region (1 MiB + 16 KiB). */
 static char *make_disk(const char *dir)
 {
 	static unsigned char img[2u << 20];
@@ -443,8 +445,8 @@ static char *make_disk(const char *dir)
 	memset(img, 0, sizeof(img));
 	memcpy(img + 100, "UNIT-MBR-MARK", 13);
 	memcpy(img + 65536, "UNIT-GAP-MARK", 13);
-	/* In the partition: past the boot area, must not be read. */
-	memcpy(img + (1u << 20) + 4096, "UNIT-GAP-MARK", 13);
+	/* In the partition, past its boot region: not a boot area. */
+	memcpy(img + (1u << 20) + 16384, "UNIT-GAP-MARK", 13);
 	e[0] = 0x00;                 /* not bootable */
 	e[4] = 0x83;                 /* Linux */
 	e[8] = 0x00;                 /* LBA start 2048, little-endian */
@@ -471,9 +473,10 @@ static void disk_image(void **state)
 	assert_non_null(img);
 	assert_int_equal(scan(f, img, SC_TARGET_DISK, &st), SC_OK);
 	assert_int_equal(st.kind, SC_TARGET_DISK);
-	assert_int_equal(st.files_scanned, 2);
+	/* mbr, gap@1+2047, p1:vbr */
+	assert_int_equal(st.files_scanned, 3);
 	assert_int_equal(st.files_matched, 2);
-	assert_int_equal(st.bytes_scanned, 512 + 2047 * 512);
+	assert_int_equal(st.bytes_scanned, 512 + 2047 * 512 + 8192);
 
 	r = find_area(&f->c, "mbr");
 	assert_non_null(r);
@@ -543,7 +546,7 @@ static void nonexistent_target(void **state)
 static void abort_cancels(void **state)
 {
 	struct fixture *f = *state;
-	struct sc_scan_cb cb = { on_item, NULL, &f->c };
+	struct sc_scan_cb cb = { .on_item = on_item, .ctx = &f->c };
 	struct sc_target_stats st;
 	struct sc_scan *s;
 	char name[32];
@@ -665,6 +668,7 @@ static void reason_names(void **state)
 		"none", "size-cap", "timeout", "io-error", "permission",
 		"worker-crash", "worker-hang", "special-file", "excluded",
 		"other-filesystem", "vanished", "too-deep", "scan-error",
+		"gap-cap",
 	};
 
 	(void)state;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sc/disk.h"
 #include "sc/scan.h"
 
 struct sc_rules;
@@ -41,6 +42,21 @@ int sc_report_item(struct sc_report *r, const struct sc_item *item);
 /* Records a target's totals and outcome once it is done. */
 int sc_report_target(struct sc_report *r, const char *path,
 		     const struct sc_target_stats *stats);
+
+/* Records a disk target's partition table, partitions and problems. */
+int sc_report_layout(struct sc_report *r, const char *target,
+		     const struct sc_layout *layout);
+
+/*
+ * Writes disks as JSON, {"disks": [{"path": ..., "model": ..., ...,
+ * "layout": ...}]}, the layout object being the one a scan report holds per
+ * disk target. infos may be NULL (image files); a NULL layout is written as
+ * null with errors[i] (may be NULL) as "error".
+ */
+int sc_layout_write_json(const struct sc_layout *const *layouts,
+			 const struct sc_disk_info *infos,
+			 const char *const *paths, const char *const *errors,
+			 size_t n, FILE *f);
 
 /* Rule matches recorded so far (one per rule per item). */
 uint64_t sc_report_detections(const struct sc_report *r);

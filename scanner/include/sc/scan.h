@@ -11,9 +11,9 @@
  * Targets are directories or single files (walked without following symlinks;
  * only regular files are opened, with O_NOFOLLOW|O_NONBLOCK, so FIFOs,
  * devices and symlink loops cannot hang the scan) or disks and disk images,
- * whose boot area (the MBR sector and the gap before the first partition, at
- * most the first MiB) is read into memory and scanned with the external
- * variable "filetype" naming the area ("MBR", "GAP").
+ * whose boot areas (see sc/disk.h: MBR, EBRs, GPT, each partition's boot
+ * region, every gap) are read into memory and scanned with the external
+ * variable "filetype" naming the kind of area ("MBR", "VBR", "GAP", ...).
  *
  * Everything is reported through callbacks; the engine never prints. Every
  * item the engine meets and does not scan is reported with a reason, so "not
@@ -24,6 +24,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sc/disk.h"
 
 struct sc_rules;
 struct sc_scan;
@@ -43,6 +45,7 @@ enum sc_reason {
 	SC_REASON_VANISHED,   /* gone or changed type between listing and open */
 	SC_REASON_TOO_DEEP,   /* directory nesting past the depth limit */
 	SC_REASON_ERROR,      /* libyara failed on it */
+	SC_REASON_GAP_CAP,    /* the part of a disk gap past the gap cap */
 	SC_REASON_MAX
 };
 
@@ -140,6 +143,9 @@ struct sc_scan_cb {
 	int (*on_item)(const struct sc_item *item, void *ctx);
 	/* After each item; the callee decides how often to draw. */
 	int (*on_progress)(const struct sc_progress *p, void *ctx);
+	/* A disk target's layout, before its areas are scanned (may be NULL). */
+	void (*on_layout)(const char *target, const struct sc_layout *layout,
+			  void *ctx);
 	void *ctx;
 };
 
@@ -148,11 +154,15 @@ struct sc_scan_opts {
 	uint64_t max_size;    /* files larger are skipped; 0 = no cap */
 	unsigned timeout;     /* seconds of rule evaluation per item */
 	int one_fs;           /* do not cross into other filesystems */
+	uint64_t gap_cap;     /* bytes scanned of each disk gap; 0 = all */
 	const char *const *excludes; /* fnmatch patterns on path or name */
 	size_t nexcludes;
 };
 
-/* Defaults: jobs 0 (CPUs), max_size 256 MiB, timeout 60 s, crosses fs. */
+/*
+ * Defaults: jobs 0 (CPUs), max_size 256 MiB, timeout 60 s, crosses
+ * filesystems, gap_cap SC_GAP_CAP_DEFAULT.
+ */
 void sc_scan_opts_init(struct sc_scan_opts *opts);
 
 /*
