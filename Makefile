@@ -17,8 +17,8 @@ WARN    += -Werror
 endif
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Iscanner/include -Iscanner
 
-STATIC_LIBS := -lyara -lmagic -ljansson -lcrypto -lz -lbz2 -llzma -lm -ldl -pthread
-DYN_LIBS    := -lyara -ljansson -lcrypto -lm -pthread
+STATIC_LIBS := -lblkid -lyara -lmagic -ljansson -lcrypto -lz -lbz2 -llzma -lm -ldl -pthread
+DYN_LIBS    := -lblkid -lyara -ljansson -lcrypto -lm -pthread
 
 SCANNER_SRC := $(wildcard scanner/*.c)
 RESCUE_SRC  := $(wildcard rescue/*.c)
@@ -121,7 +121,7 @@ test: test-unit test-cli test-boot
 # are reached through a private include dir of symlinks.
 musl-check:
 	@mkdir -p $(B)/musl-inc
-	@for d in yara yara.h jansson.h jansson_config.h openssl; do \
+	@for d in yara yara.h jansson.h jansson_config.h openssl blkid; do \
 		ln -sfn /usr/include/$$d $(B)/musl-inc/$$d; done
 	@ln -sfn /usr/include/x86_64-linux-gnu/openssl/opensslconf.h $(B)/musl-inc/opensslconf.h
 	@mkdir -p $(B)/musl-inc/openssl-arch/openssl
@@ -143,3 +143,39 @@ help:
 	@echo "         test-cli test-boot musl-check clean"
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# Fuzz targets (libFuzzer, clang): each parser's fuzzer is built from the
+# sources with ASan and UBSan, not from the gcc-built library. fuzz-run
+# replays the committed crash reproducers, then fuzzes each target for
+# FUZZ_TIME seconds over out/fuzz/corpus/NAME, seeded from (and never
+# writing to) tests/fuzz/corpus/NAME; it fails on any crash, leak or hang.
+FUZZ_CC      ?= clang
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_TIME    ?= 20
+FUZZ_NAMES   := layout
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(OUT)/fuzz/fuzz_%)
+FUZZ_LAYOUT_SRC := $(wildcard scanner/part*.c) scanner/util.c scanner/error.c
+
+.PHONY: fuzz fuzz-run
+
+fuzz: $(FUZZ_BIN)
+
+$(OUT)/fuzz/fuzz_layout: tests/fuzz/fuzz_layout.c $(FUZZ_LAYOUT_SRC) \
+		$(wildcard scanner/*.h scanner/include/sc/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -Iscanner/include -Iscanner -o $@ \
+		tests/fuzz/fuzz_layout.c $(FUZZ_LAYOUT_SRC) -lcrypto
+
+fuzz-run: fuzz
+	@for n in $(FUZZ_NAMES); do \
+		set -- tests/data/fuzz/crashes/$$n-*; \
+		if [ -e "$$1" ]; then echo "== replaying $$*"; \
+			$(OUT)/fuzz/fuzz_$$n "$$@" || exit 1; fi; \
+		mkdir -p $(OUT)/fuzz/corpus/$$n $(OUT)/fuzz/artifacts/$$n; \
+		cp tests/fuzz/corpus/$$n/* $(OUT)/fuzz/corpus/$$n/; \
+		echo "== fuzz_$$n for $(FUZZ_TIME)s"; \
+		$(OUT)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -timeout=10 \
+			-artifact_prefix=$(OUT)/fuzz/artifacts/$$n/ \
+			$(OUT)/fuzz/corpus/$$n || exit 1; \
+	done

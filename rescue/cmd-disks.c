@@ -94,6 +94,28 @@ static void print_disk(const char *path, const struct sc_disk_info *info,
 			free(d);
 		}
 		print_flags(p->flags);
+		if (p->fstype[0] || p->mountpoint[0]) {
+			printf("\n  %4s %s", "", p->fstype[0] ? p->fstype : "-");
+			if (p->label[0])
+				printf(" \"%s\"", p->label);
+			if (p->uuid[0])
+				printf(" UUID %s", p->uuid);
+			for (unsigned bit = 1; bit <= SC_VOL_ESP; bit <<= 1)
+				if (p->vflags & bit & ~SC_VOL_ESP)
+					printf(" %s", sc_volume_flag_name(bit));
+			if (p->device[0])
+				printf(", %s", p->device);
+			if (p->mountpoint[0])
+				printf(" on %s", p->mountpoint);
+		}
+		fputc('\n', stdout);
+	}
+	if (l->fstype[0]) {
+		printf("  whole-disk filesystem: %s", l->fstype);
+		if (l->label[0])
+			printf(" \"%s\"", l->label);
+		if (l->uuid[0])
+			printf(" UUID %s", l->uuid);
 		fputc('\n', stdout);
 	}
 	if (areas)

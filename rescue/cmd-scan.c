@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rescue.h"
@@ -113,6 +114,22 @@ static void on_layout(const char *target, const struct sc_layout *l, void *ctx)
 
 	if (sc_report_layout(st->report, target, l))
 		error("out of memory recording the layout of '%s'", target);
+}
+
+/* A directory target's volume goes in the report; a hibernated or dirty
+ * Windows volume is said out loud, since later actions will refuse it. */
+static void note_volume(struct scan_state *st, const char *path)
+{
+	struct sc_volume v;
+	struct stat sb;
+
+	if (stat(path, &sb) || !S_ISDIR(sb.st_mode))
+		return;
+	if (sc_volume_of_path(path, &v) != SC_OK)
+		return;
+	sc_report_volume(st->report, path, &v);
+	if (v.read_only_reason && !st->quiet)
+		warning("'%s' (%s): %s", path, v.device, v.read_only_reason);
 }
 
 static int on_progress(const struct sc_progress *p, void *ctx)
@@ -350,6 +367,8 @@ int cmd_scan(int argc, char **argv)
 			const char *path = pass ? disks.v[i] : argv[optind + (int)i];
 			struct sc_target_stats ts;
 
+			if (!pass)
+				note_volume(&st, path);
 			err = sc_scan_target(scan, path,
 					     pass ? SC_TARGET_DISK : SC_TARGET_AUTO,
 					     &ts);

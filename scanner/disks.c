@@ -3,14 +3,18 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "sc/disk.h"
 #include "sc/error.h"
+#include "sc/volume.h"
 
 /* Reads a one-line sysfs attribute into buf, trimmed; "" if absent. */
 static void attr(const char *root, const char *disk, const char *name,
@@ -146,3 +150,176 @@ int sc_disks_list(const char *root, struct sc_disk_info **out, size_t *n)
 	*n = cnt;
 	return SC_OK;
 }
+
+static int fd_read(void *ctx, uint64_t off, void *buf, size_t n)
+{
+	int fd = *(int *)ctx;
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = pread(fd, (char *)buf + done, n - done,
+				  (off_t)(off + done));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			errno = EIO;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+/* The kernel's logical sector size of a block device, or 0. */
+static uint32_t sysfs_sector_size(dev_t dev)
+{
+	for (int up = 0; up < 2; up++) {
+		char path[96];
+		unsigned v = 0;
+		FILE *f;
+
+		/* A partition has no queue/ of its own: ask its disk. */
+		snprintf(path, sizeof(path),
+			 "/sys/dev/block/%u:%u/%squeue/logical_block_size",
+			 major(dev), minor(dev), up ? "../" : "");
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+		if (v == 512 || v == 1024 || v == 2048 || v == 4096)
+			return v;
+	}
+	return 0;
+}
+
+/*
+ * The device node of partition number partno of the disk dev, from the
+ * disk's sysfs directory; 0 if not found.
+ */
+static int part_dev(dev_t disk, unsigned partno, char *name, size_t size,
+		    unsigned *maj, unsigned *min)
+{
+	char dir[96], path[512], buf[32];
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", major(disk),
+		 minor(disk));
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		FILE *f;
+		unsigned n = 0;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/partition", dir, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%u", &n) != 1)
+			n = 0;
+		fclose(f);
+		if (n != partno)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/dev", dir, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) &&
+		    sscanf(buf, "%u:%u", maj, min) == 2) {
+			snprintf(name, size, "/dev/%.58s", de->d_name);
+			found = 1;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Filesystem, device and mount point of each partition. */
+static void probe_volumes(struct sc_layout *l, int fd, dev_t disk)
+{
+	for (size_t i = 0; i < l->nparts; i++) {
+		struct sc_partition *p = &l->parts[i];
+		struct sc_volume v;
+		uint64_t n, ss = l->sector_size, nsect = l->size / ss;
+		unsigned maj, min;
+
+		if (p->flags & SC_PART_EXTENDED || p->start >= nsect)
+			continue;
+		n = nsect - p->start < p->sectors ? nsect - p->start
+						  : p->sectors;
+		memset(&v, 0, sizeof(v));
+		sc_volume_probe(fd, p->start * ss, n * ss, &v);
+		memcpy(p->fstype, v.fstype, sizeof(p->fstype));
+		memcpy(p->label, v.label, sizeof(p->label));
+		memcpy(p->uuid, v.uuid, sizeof(p->uuid));
+		p->vflags = v.flags;
+		if (p->flags & SC_PART_ESP)
+			p->vflags |= SC_VOL_ESP;
+		if (disk && part_dev(disk, p->number, p->device,
+				     sizeof(p->device), &maj, &min))
+			sc_volume_mountpoint(maj, min, p->mountpoint,
+					     sizeof(p->mountpoint));
+	}
+	if (!strcmp(l->table, "none")) {
+		struct sc_volume v;
+
+		memset(&v, 0, sizeof(v));
+		sc_volume_probe(fd, 0, l->size, &v);
+		memcpy(l->fstype, v.fstype, sizeof(l->fstype));
+		memcpy(l->label, v.label, sizeof(l->label));
+		memcpy(l->uuid, v.uuid, sizeof(l->uuid));
+	}
+}
+
+int sc_layout_open(const char *path, uint32_t sector_size, uint64_t gap_cap,
+		   struct sc_layout **out)
+{
+	struct sc_reader rd;
+	struct stat st;
+	off_t size;
+	int fd, err;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return SC_EOPEN;
+	if (fstat(fd, &st) || (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))) {
+		close(fd);
+		errno = ENOTBLK;
+		return SC_ENOTDISK;
+	}
+	size = lseek(fd, 0, SEEK_END);
+	if (size < 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return SC_EREAD;
+	}
+	if (!sector_size && S_ISBLK(st.st_mode))
+		sector_size = sysfs_sector_size(st.st_rdev);
+	rd.read = fd_read;
+	rd.ctx = &fd;
+	rd.size = (uint64_t)size;
+	rd.sector_size = sector_size;
+	err = sc_layout_parse(&rd, gap_cap, out);
+	if (!err)
+		probe_volumes(*out, fd, S_ISBLK(st.st_mode) ? st.st_rdev : 0);
+	{
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return err;
+}
+

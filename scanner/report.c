@@ -14,6 +14,7 @@
 #include "sc/error.h"
 #include "sc/report.h"
 #include "sc/rules.h"
+#include "sc/volume.h"
 
 struct tgt {
 	char *path;
@@ -448,6 +449,17 @@ static json_t *flags_json(unsigned f)
 	return a;
 }
 
+static json_t *vflags_json(unsigned f)
+{
+	json_t *a = json_array();
+
+	for (unsigned bit = 1; a && bit && bit <= SC_VOL_ESP; bit <<= 1)
+		if (f & bit)
+			json_array_append_new(
+				a, json_string(sc_volume_flag_name(bit)));
+	return a;
+}
+
 static json_t *layout_json(const struct sc_layout *l)
 {
 	json_t *o = json_object(), *parts = json_array(), *probs = json_array();
@@ -494,6 +506,23 @@ static json_t *layout_json(const struct sc_layout *l)
 					    ? json_string(p->name)
 					    : json_null());
 		json_object_set_new(j, "flags", flags_json(p->flags));
+		json_object_set_new(j, "filesystem",
+				    p->fstype[0] ? json_string(p->fstype)
+						 : json_null());
+		json_object_set_new(j, "label", p->label[0] ? json_string(p->label)
+							    : json_null());
+		json_object_set_new(j, "uuid", p->uuid[0] ? json_string(p->uuid)
+							  : json_null());
+		json_object_set_new(j, "device", p->device[0]
+							 ? json_string(p->device)
+							 : json_null());
+		json_object_set_new(j, "mountpoint",
+				    p->mountpoint[0] &&
+						    sc_utf8_valid(p->mountpoint,
+								  strlen(p->mountpoint))
+					    ? json_string(p->mountpoint)
+					    : json_null());
+		json_object_set_new(j, "volume_flags", vflags_json(p->vflags));
 		json_array_append_new(parts, j);
 	}
 	for (size_t i = 0; i < l->nareas; i++) {
@@ -508,6 +537,11 @@ static json_t *layout_json(const struct sc_layout *l)
 	}
 	for (size_t i = 0; i < l->nproblems; i++)
 		json_array_append_new(probs, json_string(l->problems[i]));
+	if (l->fstype[0])
+		json_object_set_new(o, "filesystem",
+				    json_pack("{s:s, s:s?, s:s?}", "type", l->fstype,
+					      "label", l->label[0] ? l->label : NULL,
+					      "uuid", l->uuid[0] ? l->uuid : NULL));
 	json_object_set_new(o, "partitions", parts);
 	json_object_set_new(o, "areas", areas);
 	json_object_set_new(o, "problems", probs);
@@ -572,6 +606,33 @@ int sc_layout_write_json(const struct sc_layout *const *layouts,
 	if (rc == 0 && (fputc('\n', f) == EOF || fflush(f)))
 		rc = -1;
 	return rc ? SC_EWRITE : SC_OK;
+}
+
+int sc_report_volume(struct sc_report *r, const char *target,
+		     const struct sc_volume *v)
+{
+	json_t *t = target_obj(r, target), *j;
+
+	if (!t)
+		return SC_ENOMEM;
+	j = json_object();
+	if (!j)
+		return SC_ENOMEM;
+	json_object_set_new(j, "device", v->device[0] ? json_string(v->device)
+						      : json_null());
+	json_object_set_new(j, "disk", v->disk[0] ? json_string(v->disk)
+						  : json_null());
+	json_object_set_new(j, "partition", json_integer(v->partition));
+	json_object_set_new(j, "filesystem", v->fstype[0] ? json_string(v->fstype)
+							  : json_null());
+	json_object_set_new(j, "label", v->label[0] ? json_string(v->label)
+						    : json_null());
+	json_object_set_new(j, "uuid", v->uuid[0] ? json_string(v->uuid)
+						  : json_null());
+	json_object_set_new(j, "esp", json_boolean(v->flags & SC_VOL_ESP));
+	json_object_set_new(j, "flags", vflags_json(v->flags));
+	json_object_set_new(j, "read_only_reason", jstr(v->read_only_reason));
+	return json_object_set_new(t, "volume", j) ? SC_ENOMEM : SC_OK;
 }
 
 uint64_t sc_report_detections(const struct sc_report *r)
@@ -809,6 +870,23 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 			fputs("    error: ", f);
 			put_safe(f, s_of(e, "error"));
 			fputc('\n', f);
+		}
+		if (json_is_object(json_object_get(e, "volume"))) {
+			json_t *vo = json_object_get(e, "volume");
+
+			fprintf(f, "    volume: %s %s", s_of(vo, "device"),
+				s_of(vo, "filesystem"));
+			if (json_is_string(json_object_get(vo, "label"))) {
+				fputs(" \"", f);
+				put_safe(f, s_of(vo, "label"));
+				fputc('"', f);
+			}
+			if (json_is_true(json_object_get(vo, "esp")))
+				fputs(" (EFI system partition)", f);
+			fputc('\n', f);
+			if (json_is_string(json_object_get(vo, "read_only_reason")))
+				fprintf(f, "    READ-ONLY: %s\n",
+					s_of(vo, "read_only_reason"));
 		}
 		if (json_is_object(json_object_get(e, "layout"))) {
 			json_t *lay = json_object_get(e, "layout"), *pr;

@@ -26,6 +26,7 @@
 #include "sc/error.h"
 #include "sc/rules.h"
 #include "sc/scan.h"
+#include "sc/volume.h"
 #include "worker.h"
 
 /* Deeper trees are reported, not walked: each level holds a descriptor. */
@@ -88,6 +89,14 @@ static const struct {
 	[SC_REASON_GAP_CAP] = { "gap-cap",
 				"disk gap larger than the gap cap; the rest "
 				"was not scanned" },
+	[SC_REASON_ENCRYPTED] = { "encrypted",
+				  "encrypted volume; cannot be read without "
+				  "its key" },
+	[SC_REASON_UNSUPPORTED_FS] = { "unsupported-filesystem",
+				       "no filesystem that can be read" },
+	[SC_REASON_NOT_MOUNTED] = { "not-mounted",
+				    "volume not mounted; its files were not "
+				    "scanned" },
 };
 
 const char *sc_reason_name(enum sc_reason r)
@@ -715,6 +724,50 @@ static void area_job(struct sc_scan *s, const char *dev, uint64_t off,
 	dispatch(s, &j);
 }
 
+/* Says why a partition's files are not in this scan: nobody mounted it. */
+static void unmounted(struct sc_scan *s, const char *dev,
+		      const struct sc_partition *p, uint64_t bytes)
+{
+	char path[128], detail[96];
+	enum sc_reason reason;
+
+	if (p->device[0])
+		snprintf(path, sizeof(path), "%s", p->device);
+	else
+		snprintf(path, sizeof(path), "%.80s partition %u", dev,
+			 p->number);
+	if (p->vflags & SC_VOL_ENCRYPTED) {
+		reason = SC_REASON_ENCRYPTED;
+		snprintf(detail, sizeof(detail), "%s",
+			 !strcmp(p->fstype, "crypto_LUKS") ? "LUKS" : p->fstype);
+	} else if (!p->fstype[0] || !strcmp(p->fstype, "swap") ||
+		   !strcmp(p->fstype, "ambiguous")) {
+		reason = SC_REASON_UNSUPPORTED_FS;
+		snprintf(detail, sizeof(detail), "%s",
+			 !p->fstype[0] ? "no filesystem recognised"
+			 : !strcmp(p->fstype, "swap")
+				 ? "swap space"
+				 : "more than one filesystem signature");
+	} else {
+		reason = SC_REASON_NOT_MOUNTED;
+		snprintf(detail, sizeof(detail),
+			 "%s volume is not mounted; mount it and scan the "
+			 "directory", p->fstype);
+	}
+	{
+		struct sc_item it;
+
+		memset(&it, 0, sizeof(it));
+		it.path = path;
+		it.path_len = strlen(path);
+		it.size = bytes;
+		it.status = SC_ITEM_SKIPPED;
+		it.reason = reason;
+		it.detail = detail;
+		deliver(s, &it);
+	}
+}
+
 /* Every boot area of a disk, as sc_layout_parse lists them. */
 static int scan_disk(struct sc_scan *s, const char *dev)
 {
@@ -750,6 +803,18 @@ static int scan_disk(struct sc_scan *s, const char *dev)
 			it.detail = detail;
 			deliver(s, &it);
 		}
+	}
+	/* Volumes whose files no one mounted for this scan. */
+	for (size_t i = 0; i < l->nparts && !s->canceled; i++) {
+		const struct sc_partition *p = &l->parts[i];
+		uint64_t nsect = l->size / l->sector_size, n;
+
+		if (p->flags & SC_PART_EXTENDED || p->start >= nsect ||
+		    p->mountpoint[0])
+			continue;
+		n = nsect - p->start < p->sectors ? nsect - p->start
+						  : p->sectors;
+		unmounted(s, dev, p, n * l->sector_size);
 	}
 	sc_layout_free(l);
 	return SC_OK;

@@ -6,9 +6,11 @@
 #ifndef SC_H
 #define SC_H
 
+#include "sc/disk.h"
 #include "sc/error.h"
 #include "sc/report.h"
 #include "sc/rules.h"
 #include "sc/scan.h"
+#include "sc/volume.h"
 
 #endif

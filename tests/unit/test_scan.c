@@ -668,7 +668,7 @@ static void reason_names(void **state)
 		"none", "size-cap", "timeout", "io-error", "permission",
 		"worker-crash", "worker-hang", "special-file", "excluded",
 		"other-filesystem", "vanished", "too-deep", "scan-error",
-		"gap-cap",
+		"gap-cap", "encrypted", "unsupported-filesystem", "not-mounted",
 	};
 
 	(void)state;

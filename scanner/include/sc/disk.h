@@ -52,6 +52,14 @@ struct sc_partition {
 	uint64_t attributes;    /* GPT attribute bits */
 	const char *type_name;  /* "EFI system", "Linux filesystem", ... */
 	unsigned flags;         /* SC_PART_* */
+
+	/* Filled by sc_layout_open, not by sc_layout_parse: */
+	char fstype[24];        /* libblkid TYPE, "" if none recognised */
+	char label[64];
+	char uuid[64];
+	unsigned vflags;        /* SC_VOL_* (sc/volume.h) */
+	char device[64];        /* "/dev/vda1" for a block device, else "" */
+	char mountpoint[256];   /* where it is mounted now, or "" */
 };
 
 /* A region of the disk to scan from memory. */
@@ -75,6 +83,10 @@ struct sc_layout {
 	struct sc_area *areas;
 	size_t nproblems;
 	char **problems;
+	/* A filesystem on the whole disk (table "none"); sc_layout_open. */
+	char fstype[24];
+	char label[64];
+	char uuid[64];
 };
 
 /* Default cap on each gap scanned: 16 MiB. */
@@ -91,7 +103,8 @@ int sc_layout_parse(const struct sc_reader *rd, uint64_t gap_cap,
 /*
  * Opens path read-only (block device or image file), finds its size and
  * sector size (the kernel's for a block device; sector_size if non-zero),
- * and parses it.
+ * parses it, identifies each partition's filesystem, and for a block device
+ * finds each partition's device node and mount point.
  */
 int sc_layout_open(const char *path, uint32_t sector_size, uint64_t gap_cap,
 		   struct sc_layout **out);

@@ -17,6 +17,7 @@
 
 #include "sc/disk.h"
 #include "sc/scan.h"
+#include "sc/volume.h"
 
 struct sc_rules;
 struct sc_report;
@@ -42,6 +43,10 @@ int sc_report_item(struct sc_report *r, const struct sc_item *item);
 /* Records a target's totals and outcome once it is done. */
 int sc_report_target(struct sc_report *r, const char *path,
 		     const struct sc_target_stats *stats);
+
+/* Records the volume a directory target lives on (sc_volume_of_path). */
+int sc_report_volume(struct sc_report *r, const char *target,
+		     const struct sc_volume *v);
 
 /* Records a disk target's partition table, partitions and problems. */
 int sc_report_layout(struct sc_report *r, const char *target,

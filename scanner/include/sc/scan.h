@@ -46,6 +46,9 @@ enum sc_reason {
 	SC_REASON_TOO_DEEP,   /* directory nesting past the depth limit */
 	SC_REASON_ERROR,      /* libyara failed on it */
 	SC_REASON_GAP_CAP,    /* the part of a disk gap past the gap cap */
+	SC_REASON_ENCRYPTED,  /* a BitLocker or LUKS volume */
+	SC_REASON_UNSUPPORTED_FS, /* no filesystem we can read */
+	SC_REASON_NOT_MOUNTED,    /* a readable filesystem that is not mounted */
 	SC_REASON_MAX
 };
 

@@ -1,0 +1,392 @@
+/*
+ * Volumes: libblkid identification, NTFS dirty and hibernation checks, and
+ * mount-point to device mapping; see sc/volume.h.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <blkid/blkid.h>
+
+#include "internal.h"
+#include "part.h"
+#include "sc/disk.h"
+#include "sc/error.h"
+#include "sc/volume.h"
+
+static const char hibernated_reason[] =
+	"Windows on this volume is hibernated (hibernation or Fast Startup): "
+	"it is scanned read-only and nothing will be written to it, because "
+	"Windows would resume over any change. Start Windows and shut it down "
+	"fully (Shift + Shut down, or 'shutdown /s /t 0'), or restart it, then "
+	"scan again to act on it.";
+static const char dirty_reason[] =
+	"this NTFS volume was not shut down cleanly (its dirty flag is set): "
+	"it is scanned read-only and nothing will be written to it until "
+	"Windows has checked it (chkdsk).";
+static const char encrypted_reason[] =
+	"the volume is encrypted: without its key it cannot be read, so it "
+	"was not scanned.";
+
+const char *sc_volume_flag_name(unsigned bit)
+{
+	switch (bit) {
+	case SC_VOL_ENCRYPTED: return "encrypted";
+	case SC_VOL_DIRTY: return "dirty";
+	case SC_VOL_HIBERNATED: return "hibernated";
+	case SC_VOL_ESP: return "ESP";
+	default: return "unknown";
+	}
+}
+
+static void set_reason(struct sc_volume *v)
+{
+	if (v->flags & SC_VOL_ENCRYPTED)
+		v->read_only_reason = encrypted_reason;
+	else if (v->flags & SC_VOL_HIBERNATED)
+		v->read_only_reason = hibernated_reason;
+	else if (v->flags & SC_VOL_DIRTY)
+		v->read_only_reason = dirty_reason;
+	else
+		v->read_only_reason = NULL;
+}
+
+static int pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = pread(fd, (char *)buf + done, n - done,
+				  (off_t)(off + done));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * The NTFS dirty flag: $Volume is MFT record 3; its VOLUME_INFORMATION
+ * attribute (0x70) holds the flags, bit 0 = dirty. Returns 1 dirty, 0 clean,
+ * -1 unknown (damaged or unreadable; not guessed).
+ */
+static int ntfs_dirty(int fd, uint64_t base, uint64_t size)
+{
+	unsigned char bs[512], *rec = NULL;
+	uint32_t bps, spc, recsize, aoff;
+	uint64_t cluster, mft;
+	uint16_t usa_off, usa_n, usn;
+	int8_t cpr;
+	int result = -1;
+
+	if (pread_all(fd, bs, sizeof(bs), base) || memcmp(bs + 3, "NTFS    ", 8))
+		return -1;
+	bps = sc_le16(bs + 11);
+	spc = bs[13];
+	if (bps < 256 || bps > 4096 || (bps & (bps - 1)))
+		return -1;
+	if (spc > 0x80) /* stored as a negative power of two */
+		spc = spc >= 0xe0 ? 1u << (256 - spc) : 0;
+	if (!spc)
+		return -1;
+	cluster = (uint64_t)bps * spc;
+	if (cluster > (2u << 20))
+		return -1;
+	cpr = (int8_t)bs[0x40];
+	if (cpr < 0)
+		recsize = cpr >= -31 ? 1u << -cpr : 0;
+	else
+		recsize = (uint32_t)cpr * (uint32_t)cluster;
+	if (recsize < 512 || recsize > 65536 || recsize % bps)
+		return -1;
+	mft = sc_le64(bs + 0x30);
+	if (mft > UINT64_MAX / cluster)
+		return -1;
+	mft = mft * cluster + 3ull * recsize;
+	if (size && (mft >= size || recsize > size - mft))
+		return -1;
+	rec = malloc(recsize);
+	if (!rec || pread_all(fd, rec, recsize, base + mft) ||
+	    memcmp(rec, "FILE", 4))
+		goto out;
+	/* Undo the update sequence: the last 2 bytes of each sector. */
+	usa_off = sc_le16(rec + 4);
+	usa_n = sc_le16(rec + 6);
+	if (usa_n < 1 || usa_off < 8 || (size_t)usa_off + 2u * usa_n > recsize ||
+	    (uint32_t)(usa_n - 1) * bps > recsize)
+		goto out;
+	usn = sc_le16(rec + usa_off);
+	for (uint32_t i = 1; i < usa_n; i++) {
+		unsigned char *end = rec + i * bps - 2;
+
+		if (sc_le16(end) != usn)
+			goto out; /* torn write: do not trust the record */
+		memcpy(end, rec + usa_off + 2 * i, 2);
+	}
+	aoff = sc_le16(rec + 0x14);
+	while (aoff + 16 <= recsize) {
+		uint32_t type = sc_le32(rec + aoff);
+		uint32_t alen = sc_le32(rec + aoff + 4);
+
+		if (type == 0xffffffffu || alen < 16 || alen > recsize - aoff)
+			break;
+		if (type == 0x70 && rec[aoff + 8] == 0 && alen >= 24) {
+			uint32_t vlen = sc_le32(rec + aoff + 0x10);
+			uint16_t voff = sc_le16(rec + aoff + 0x14);
+
+			if (vlen >= 12 && voff <= alen && vlen <= alen - voff)
+				result = sc_le16(rec + aoff + voff + 10) & 1;
+			break;
+		}
+		aoff += alen;
+	}
+out:
+	free(rec);
+	return result;
+}
+
+static void copy_value(blkid_probe pr, const char *name, char *out,
+		       size_t size)
+{
+	const char *val = NULL;
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (blkid_probe_lookup_value(pr, name, &val, &len) || !val)
+		return;
+	snprintf(out, size, "%s", val);
+	/* Labels come from the disk: no control bytes, valid UTF-8 only. */
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (!sc_utf8_valid(out, strlen(out)))
+		for (char *p = out; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+}
+
+int sc_volume_probe(int fd, uint64_t offset, uint64_t size,
+		    struct sc_volume *v)
+{
+	blkid_probe pr = blkid_new_probe();
+	int rc;
+
+	v->fstype[0] = v->label[0] = v->uuid[0] = '\0';
+	if (!pr)
+		return SC_ENOMEM;
+	if (blkid_probe_set_device(pr, fd, (blkid_loff_t)offset,
+				   (blkid_loff_t)size)) {
+		blkid_free_probe(pr);
+		return SC_OK;
+	}
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE |
+						      BLKID_SUBLKS_LABEL |
+						      BLKID_SUBLKS_UUID |
+						      BLKID_SUBLKS_USAGE);
+	rc = blkid_do_safeprobe(pr);
+	if (rc == 0) {
+		char usage[16];
+
+		copy_value(pr, "TYPE", v->fstype, sizeof(v->fstype));
+		copy_value(pr, "LABEL", v->label, sizeof(v->label));
+		copy_value(pr, "UUID", v->uuid, sizeof(v->uuid));
+		copy_value(pr, "USAGE", usage, sizeof(usage));
+		if (!strcmp(usage, "crypto") || !strcmp(v->fstype, "BitLocker") ||
+		    !strcmp(v->fstype, "crypto_LUKS"))
+			v->flags |= SC_VOL_ENCRYPTED;
+	} else if (rc == -2) {
+		snprintf(v->fstype, sizeof(v->fstype), "ambiguous");
+	}
+	blkid_free_probe(pr);
+	if (!strcmp(v->fstype, "ntfs") && ntfs_dirty(fd, offset, size) == 1)
+		v->flags |= SC_VOL_DIRTY;
+	set_reason(v);
+	return SC_OK;
+}
+
+/* Undoes mountinfo's octal escapes (\040 for a space...) in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+				      (s[3] - '0'));
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+}
+
+int sc_volume_mountpoint(unsigned maj, unsigned min, char *mnt, size_t size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned a, b;
+		char mp[2048];
+
+		/* id parent major:minor root mountpoint ... */
+		if (sscanf(line, "%*u %*u %u:%u %*s %2047s", &a, &b, mp) != 3)
+			continue;
+		if (a == maj && b == min) {
+			unescape(mp);
+			snprintf(mnt, size, "%s", mp);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Reads the first line of a small sysfs file; -1 if absent. */
+static int read_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, (int)size, f))
+		buf[0] = '\0';
+	fclose(f);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+/* Device and disk names of major:minor from /sys/dev/block. */
+static void sysfs_names(unsigned maj, unsigned min, struct sc_volume *v)
+{
+	char link[128], target[1024], buf[32], *base, *slash;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", maj, min);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	snprintf(v->device, sizeof(v->device), "/dev/%.58s", base);
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u/partition", maj,
+		 min);
+	if (read_line(link, buf, sizeof(buf)) == 0) {
+		v->partition = (unsigned)strtoul(buf, NULL, 10);
+		if (base > target) {
+			base[-1] = '\0';
+			slash = strrchr(target, '/');
+			snprintf(v->disk, sizeof(v->disk), "/dev/%.58s",
+				 slash ? slash + 1 : target);
+		}
+	} else {
+		snprintf(v->disk, sizeof(v->disk), "%s", v->device);
+	}
+}
+
+/* A hibernation image header in hiberfil.sys at the volume's root. */
+static int hibernated(const char *mountpoint)
+{
+	int dfd = open(mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	unsigned char magic[4];
+	struct dirent *de;
+	int fd = -1, result = 0;
+	DIR *d;
+
+	if (dfd < 0)
+		return 0;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	/* NTFS names are case-insensitive; the driver may show any case. */
+	while ((de = readdir(d))) {
+		const char *a = de->d_name, *b = "hiberfil.sys";
+
+		while (*a && *b && tolower((unsigned char)*a) == *b) {
+			a++;
+			b++;
+		}
+		if (!*a && !*b) {
+			fd = openat(dirfd(d), de->d_name,
+				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					    O_CLOEXEC);
+			break;
+		}
+	}
+	if (fd >= 0) {
+		struct stat st;
+
+		if (!fstat(fd, &st) && S_ISREG(st.st_mode) &&
+		    pread_all(fd, magic, 4, 0) == 0)
+			result = !memcmp(magic, "hibr", 4) ||
+				 !memcmp(magic, "HIBR", 4) ||
+				 !memcmp(magic, "rstr", 4) ||
+				 !memcmp(magic, "RSTR", 4);
+		close(fd);
+	}
+	closedir(d);
+	return result;
+}
+
+/* The ESP flag, from the partition table of the volume's disk. */
+static void esp_flag(struct sc_volume *v)
+{
+	struct sc_layout *l;
+
+	if (!v->partition || !v->disk[0] ||
+	    sc_layout_open(v->disk, 0, 0, &l))
+		return;
+	for (size_t i = 0; i < l->nparts; i++)
+		if (l->parts[i].number == v->partition &&
+		    (l->parts[i].flags & SC_PART_ESP))
+			v->flags |= SC_VOL_ESP;
+	sc_layout_free(l);
+}
+
+int sc_volume_of_path(const char *path, struct sc_volume *v)
+{
+	struct stat st;
+	int fd;
+
+	memset(v, 0, sizeof(*v));
+	if (stat(path, &st))
+		return SC_EOPEN;
+	sc_volume_mountpoint(major(st.st_dev), minor(st.st_dev), v->mountpoint,
+			     sizeof(v->mountpoint));
+	sysfs_names(major(st.st_dev), minor(st.st_dev), v);
+	if (!v->device[0])
+		return SC_EINVAL;
+	fd = open(v->device, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		sc_volume_probe(fd, 0, 0, v);
+		close(fd);
+	}
+	if (!strcmp(v->fstype, "ntfs") && v->mountpoint[0] &&
+	    hibernated(v->mountpoint))
+		v->flags |= SC_VOL_HIBERNATED;
+	esp_flag(v);
+	set_reason(v);
+	return SC_OK;
+}
