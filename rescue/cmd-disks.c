@@ -71,7 +71,7 @@ static void print_disk(const char *path, const struct sc_disk_info *info,
 		printf(", disk id %08x", l->mbr_id);
 	if (l->hybrid)
 		fputs(", hybrid MBR", stdout);
-	fputc('\n', stdout);
+	printf("\n  boot code: %s\n", l->boot_code ? l->boot_code : "-");
 	if (l->nparts)
 		printf("  %-4s %12s %12s %10s  %s\n", "#", "start", "sectors",
 		       "size", "type");
@@ -108,6 +108,9 @@ static void print_disk(const char *path, const struct sc_disk_info *info,
 			if (p->mountpoint[0])
 				printf(" on %s", p->mountpoint);
 		}
+		if (p->boot_code && p->boot_code[0] &&
+		    strcmp(p->boot_code, "no boot code"))
+			printf("\n  %4s boot code: %s", "", p->boot_code);
 		fputc('\n', stdout);
 	}
 	if (l->fstype[0]) {

@@ -97,6 +97,7 @@ struct sc_partition *sc_pt_add_part(struct sc_ptctx *c)
 	p = &l->parts[l->nparts++];
 	memset(p, 0, sizeof(*p));
 	p->type_name = "";
+	p->boot_code = "";
 	return p;
 }
 
@@ -295,8 +296,11 @@ static void add_vbrs(struct sc_ptctx *c)
 			sc_pt_problem(c, "cannot read the first sector of "
 					 "partition %u", p->number);
 			len = c->ss;
+			p->boot_code = "unreadable";
 		} else {
 			len = vbr_bytes(c, b);
+			p->boot_code = sc_bootcode_identify(b, c->ss, 1,
+							    p->boot_code_sha256);
 		}
 		if (len > avail * c->ss)
 			len = avail * c->ss;
@@ -400,6 +404,9 @@ int sc_layout_parse(const struct sc_reader *rd, uint64_t gap_cap,
 			break;
 		}
 	}
+	l->boot_code = sc_bootcode_identify(c.s0, c.ss, !claimed &&
+					    sc_pt_looks_like_fs(c.s0, c.ss),
+					    l->boot_code_sha256);
 	if (!claimed && sc_pt_looks_like_fs(c.s0, c.ss)) {
 		/* A filesystem without a table: its boot sector is a VBR. */
 		add_used(&c, 0, c.nsect);

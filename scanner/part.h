@@ -49,6 +49,15 @@ void sc_pt_problem(struct sc_ptctx *c, const char *fmt, ...)
 void sc_pt_meta(struct sc_ptctx *c, uint64_t lba, uint64_t count,
 		const char *name, const char *filetype);
 
+/*
+ * Names the loader in a boot sector (vbr 0: an MBR, whose code is the first
+ * 440 bytes; vbr 1: a volume boot record, code from byte 90) and puts the
+ * SHA-256 of that code in sha. Returns a static string: a loader's name,
+ * "no boot code", "unknown code" or "unreadable" (n < 512).
+ */
+const char *sc_bootcode_identify(const unsigned char *sec, size_t n, int vbr,
+				 char sha[65]);
+
 /* 1 if a sector 0 holds a FAT, NTFS or exFAT boot sector. */
 int sc_pt_looks_like_fs(const unsigned char *s0, uint32_t ss);
 

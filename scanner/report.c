@@ -482,6 +482,11 @@ static json_t *layout_json(const struct sc_layout *l)
 	json_object_set_new(o, "disk_guid",
 			    l->disk_guid[0] ? json_string(l->disk_guid)
 					    : json_null());
+	json_object_set_new(o, "boot_code",
+			    json_pack("{s:s?, s:s?}", "identified_as", l->boot_code,
+				      "sha256", l->boot_code_sha256[0]
+							? l->boot_code_sha256
+							: NULL));
 	for (size_t i = 0; i < l->nparts; i++) {
 		const struct sc_partition *p = &l->parts[i];
 		json_t *j = json_object();
@@ -523,6 +528,15 @@ static json_t *layout_json(const struct sc_layout *l)
 					    ? json_string(p->mountpoint)
 					    : json_null());
 		json_object_set_new(j, "volume_flags", vflags_json(p->vflags));
+		json_object_set_new(
+			j, "boot_code",
+			p->boot_code && p->boot_code[0]
+				? json_pack("{s:s, s:s?}", "identified_as",
+					    p->boot_code, "sha256",
+					    p->boot_code_sha256[0]
+						    ? p->boot_code_sha256
+						    : NULL)
+				: json_null());
 		json_array_append_new(parts, j);
 	}
 	for (size_t i = 0; i < l->nareas; i++) {

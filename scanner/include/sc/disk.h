@@ -52,6 +52,10 @@ struct sc_partition {
 	uint64_t attributes;    /* GPT attribute bits */
 	const char *type_name;  /* "EFI system", "Linux filesystem", ... */
 	unsigned flags;         /* SC_PART_* */
+	/* Loader in its boot sector ("Windows boot code (BOOTMGR)", "no boot
+	 * code", "unknown code"...) and the SHA-256 of that code. */
+	const char *boot_code;
+	char boot_code_sha256[65];
 
 	/* Filled by sc_layout_open, not by sc_layout_parse: */
 	char fstype[24];        /* libblkid TYPE, "" if none recognised */
@@ -76,6 +80,11 @@ struct sc_layout {
 	const char *table;      /* "gpt", "mbr" or "none" */
 	int hybrid;             /* GPT with a hybrid (not only protective) MBR */
 	uint32_t mbr_id;        /* MBR disk signature (bytes 440..443) */
+	/* Loader in sector 0 ("GRUB 2", "Windows MBR (Vista or later)",
+	 * "unknown code"...; for a whole-disk filesystem, its boot sector's),
+	 * and the SHA-256 of that code. Information, not a verdict. */
+	const char *boot_code;
+	char boot_code_sha256[65];
 	char disk_guid[37];     /* GPT disk GUID */
 	size_t nparts;
 	struct sc_partition *parts;
