@@ -64,6 +64,12 @@ char *sc_rd_str(struct sc_rd *r, size_t *len);
 /* 1 if the n bytes are valid UTF-8 without NUL. */
 int sc_utf8_valid(const char *s, size_t n);
 
+/*
+ * 1 if the directory (an NTFS volume's root) holds a hiberfil.sys, in any
+ * letter case, that starts with a hibernation header ("hibr", "rstr").
+ */
+int sc_volume_hibernated(const char *mountpoint);
+
 /* SHA-256 of a buffer as 64 lower-case hex digits plus NUL. */
 int sc_sha256_hex(const void *data, size_t n, char out[65]);
 

@@ -209,6 +209,18 @@ int sc_volume_probe(int fd, uint64_t offset, uint64_t size,
 		snprintf(v->fstype, sizeof(v->fstype), "ambiguous");
 	}
 	blkid_free_probe(pr);
+	if (!v->fstype[0]) {
+		/* libblkid wants the whole FVE metadata; the boot sector's OEM
+		 * name is enough to know the volume is BitLocker and must not
+		 * be treated as empty or unknown. */
+		unsigned char bs[16];
+
+		if (!pread_all(fd, bs, sizeof(bs), offset) &&
+		    !memcmp(bs + 3, "-FVE-FS-", 8)) {
+			snprintf(v->fstype, sizeof(v->fstype), "BitLocker");
+			v->flags |= SC_VOL_ENCRYPTED;
+		}
+	}
 	if (!strcmp(v->fstype, "ntfs") && ntfs_dirty(fd, offset, size) == 1)
 		v->flags |= SC_VOL_DIRTY;
 	set_reason(v);
@@ -304,8 +316,7 @@ static void sysfs_names(unsigned maj, unsigned min, struct sc_volume *v)
 	}
 }
 
-/* A hibernation image header in hiberfil.sys at the volume's root. */
-static int hibernated(const char *mountpoint)
+int sc_volume_hibernated(const char *mountpoint)
 {
 	int dfd = open(mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	unsigned char magic[4];
@@ -384,7 +395,7 @@ int sc_volume_of_path(const char *path, struct sc_volume *v)
 		close(fd);
 	}
 	if (!strcmp(v->fstype, "ntfs") && v->mountpoint[0] &&
-	    hibernated(v->mountpoint))
+	    sc_volume_hibernated(v->mountpoint))
 		v->flags |= SC_VOL_HIBERNATED;
 	esp_flag(v);
 	set_reason(v);
