@@ -113,6 +113,8 @@ static void print_disk(const char *path, const struct sc_disk_info *info,
 			printf("\n  %4s boot code: %s", "", p->boot_code);
 		fputc('\n', stdout);
 	}
+	if (!strcmp(l->fstype, "iso9660") && !strcmp(l->label, RESCUE_LABEL))
+		puts("  this is a rescue medium (not scanned by default)");
 	if (l->fstype[0]) {
 		printf("  whole-disk filesystem: %s", l->fstype);
 		if (l->label[0])

@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 #define RESCUE_VERSION "0.1.0"
+/* Volume label of our own ISO image (image/mkiso.sh). */
+#define RESCUE_LABEL "RESCUE"
 
 enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_ERROR = 2 };
 

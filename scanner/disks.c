@@ -270,7 +270,9 @@ static void probe_volumes(struct sc_layout *l, int fd, dev_t disk)
 			sc_volume_mountpoint(maj, min, p->mountpoint,
 					     sizeof(p->mountpoint));
 	}
-	if (!strcmp(l->table, "none")) {
+	{
+		/* A whole-disk filesystem; also the ISO 9660 of a hybrid
+		 * image, which carries a partition table as well. */
 		struct sc_volume v;
 
 		memset(&v, 0, sizeof(v));

@@ -79,7 +79,8 @@ json_t *sc_efi_json(const struct sc_efi *efi)
 	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "boot_order", order,
 			 "boot_current",
 			 boot_name(efi->has_boot_current, efi->boot_current),
-			 "boot_next", boot_name(efi->has_boot_next, efi->boot_next),
+			 "boot_next",
+			 boot_name(efi->has_boot_next, efi->boot_next),
 			 "entries", entries, "problems", problems);
 oom:
 	json_decref(order);

@@ -904,7 +904,7 @@ static int read_all(struct rdctx *c)
 		goto out;
 	}
 	for (unsigned id = 0; id < 65536; id++) {
-		int w = !!BIT(want, id), h = !!BIT(have, id);
+		int w = !!BIT(want, id), h = !!BIT(have, id), next;
 		struct sc_efi_entry *e;
 
 		if (!w && !h)
@@ -915,13 +915,12 @@ static int read_all(struct rdctx *c)
 		rc = read_entry(c, (uint16_t)id, h, e);
 		if (rc)
 			goto out;
+		next = efi->has_boot_next && efi->boot_next == id;
 		if (!e->exists)
-			store_problem(c, "Boot%04X is listed in %s but does not "
-					 "exist", id,
-				      efi->has_boot_next && efi->boot_next == id
-					      ? "BootNext"
-					      : "BootOrder");
-		if (efi->has_boot_next && efi->boot_next == id)
+			store_problem(c, "Boot%04X is listed in %s but does "
+					 "not exist", id,
+				      next ? "BootNext" : "BootOrder");
+		if (next)
 			review(e, "BootNext is set to this entry: the firmware "
 				  "starts it once at the next boot.");
 		for (size_t i = 0; i < efi->norder; i++)

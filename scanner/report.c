@@ -552,7 +552,7 @@ static json_t *layout_json(const struct sc_layout *l)
 	for (size_t i = 0; i < l->nproblems; i++)
 		json_array_append_new(probs, json_string(l->problems[i]));
 	if (l->fstype[0])
-		json_object_set_new(o, "filesystem",
+		json_object_set_new(o, "filesystem", /* on the whole disk */
 				    json_pack("{s:s, s:s?, s:s?}", "type", l->fstype,
 					      "label", l->label[0] ? l->label : NULL,
 					      "uuid", l->uuid[0] ? l->uuid : NULL));

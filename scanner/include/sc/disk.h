@@ -92,7 +92,8 @@ struct sc_layout {
 	struct sc_area *areas;
 	size_t nproblems;
 	char **problems;
-	/* A filesystem on the whole disk (table "none"); sc_layout_open. */
+	/* A filesystem starting at sector 0 (table "none", or a hybrid ISO);
+	 * filled by sc_layout_open. */
 	char fstype[24];
 	char label[64];
 	char uuid[64];

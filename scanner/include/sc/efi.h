@@ -87,17 +87,17 @@ struct sc_efi_partition {
 struct sc_efi_entry {
 	uint16_t id;
 	char name[9];           /* "Boot0001" */
-	int exists;             /* 0: listed in BootOrder/BootNext, no variable */
+	int exists;             /* 0: only named by BootOrder/BootNext */
 	uint32_t attributes;    /* SC_EFI_LOAD_OPTION_* */
 	int active, hidden;
 	int app;                /* category "application": menu only */
 	char *description;      /* UTF-8 */
-	char *loader;           /* file path, "\EFI\BOOT\BOOTX64.EFI"; "" if none */
+	char *loader;           /* "\EFI\BOOT\BOOTX64.EFI"; "" if none */
 	struct sc_efi_partition partition;
 	char *path_text;        /* "HD(1,GPT,<guid>)/\EFI\BOOT\BOOTX64.EFI" */
 	size_t optional_len;    /* bytes of optional data after the path list */
 	enum sc_efi_verdict verdict;
-	char reason[320];       /* why "review": plain sentences; "" otherwise */
+	char reason[320];       /* why "review", as sentences; else "" */
 	int in_boot_order;      /* set by sc_efi_read */
 	char problem[160];      /* first malformation met; "" if well-formed */
 };
