@@ -41,12 +41,20 @@ struct job {
 	const char *filetype;
 };
 
+/*
+ * Jobs sent to a worker and not answered yet, oldest first. Keeping a
+ * second job queued spares the worker a round trip through us between
+ * files; the worker answers in order, so q[0] is always the one it is on,
+ * and a crash or hang is charged to q[0] alone.
+ */
+#define QDEPTH 2
+
 struct worker {
 	pid_t pid;
 	int fd;
-	int busy;
-	struct job job;
-	double deadline;
+	unsigned nq;
+	struct job q[QDEPTH];
+	double deadline; /* for q[0] */
 };
 
 struct sc_scan {
@@ -157,7 +165,7 @@ static int spawn(struct sc_scan *s, struct worker *w)
 	fcntl(sv[0], F_SETFD, FD_CLOEXEC);
 	w->pid = pid;
 	w->fd = sv[0];
-	w->busy = 0;
+	w->nq = 0;
 	return SC_OK;
 }
 
@@ -353,14 +361,14 @@ static void handle_result(struct sc_scan *s, struct worker *w,
 		memset(&it, 0, sizeof(it));
 		it.status = SC_ITEM_SKIPPED;
 		it.reason = SC_REASON_ERROR;
-		it.size = w->job.length;
+		it.size = w->q[0].length;
 		free(detail);
 		detail = sc_xstrdup("malformed answer from scanner process");
 	}
-	it.path = w->job.path;
-	it.path_len = w->job.path_len;
-	it.area = w->job.area;
-	it.filetype = w->job.filetype ? w->job.filetype : ftype;
+	it.path = w->q[0].path;
+	it.path_len = w->q[0].path_len;
+	it.area = w->q[0].area;
+	it.filetype = w->q[0].filetype ? w->q[0].filetype : ftype;
 	it.detail = detail;
 	it.sha256 = sha;
 	it.matches = d.m;
@@ -374,9 +382,29 @@ static void handle_result(struct sc_scan *s, struct worker *w,
 	free(ftype);
 }
 
-/* A worker died or hung: report its item and start a replacement. */
+static void send_job(struct sc_scan *s, struct worker *w, struct job *job);
+
+/* Drops the answered (or lost) head of a worker's queue. */
+static void pop_job(struct sc_scan *s, struct worker *w)
+{
+	free_job(&w->q[0]);
+	for (unsigned i = 1; i < w->nq; i++)
+		w->q[i - 1] = w->q[i];
+	if (w->nq)
+		w->nq--;
+	memset(&w->q[w->nq], 0, sizeof(w->q[0]));
+	if (w->nq)
+		w->deadline = now() + hang_limit(s);
+}
+
+/*
+ * A worker died or hung: report the item it was on, start a replacement
+ * and hand it the jobs that were queued behind.
+ */
 static void lost(struct sc_scan *s, struct worker *w, int hung)
 {
+	struct job rest[QDEPTH];
+	unsigned nrest = 0;
 	char detail[96];
 	struct sc_item it;
 	int status = 0;
@@ -393,19 +421,38 @@ static void lost(struct sc_scan *s, struct worker *w, int hung)
 		snprintf(detail, sizeof(detail), "exited with status %d",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	memset(&it, 0, sizeof(it));
-	it.path = w->job.path;
-	it.path_len = w->job.path_len;
-	it.area = w->job.area;
-	it.filetype = w->job.filetype;
-	it.size = w->job.length;
+	it.path = w->q[0].path;
+	it.path_len = w->q[0].path_len;
+	it.area = w->q[0].area;
+	it.filetype = w->q[0].filetype;
+	it.size = w->q[0].length;
 	it.status = SC_ITEM_SKIPPED;
 	it.reason = hung ? SC_REASON_HANG : SC_REASON_CRASH;
 	it.detail = detail;
-	w->busy = 0;
 	deliver(s, &it);
-	free_job(&w->job);
+	for (unsigned i = 1; i < w->nq; i++)
+		rest[nrest++] = w->q[i];
+	free_job(&w->q[0]);
+	memset(w->q, 0, sizeof(w->q));
+	w->nq = 0;
 	if (spawn(s, w))
 		w->pid = -1;
+	for (unsigned i = 0; i < nrest; i++) {
+		if (w->fd >= 0 && !s->canceled) {
+			send_job(s, w, &rest[i]);
+		} else {
+			memset(&it, 0, sizeof(it));
+			it.path = rest[i].path;
+			it.path_len = rest[i].path_len;
+			it.area = rest[i].area;
+			it.size = rest[i].length;
+			it.status = SC_ITEM_SKIPPED;
+			it.reason = SC_REASON_CRASH;
+			it.detail = "scanner process could not be restarted";
+			deliver(s, &it);
+			free_job(&rest[i]);
+		}
+	}
 }
 
 static unsigned live_workers(const struct sc_scan *s)
@@ -432,7 +479,7 @@ static void pump(struct sc_scan *s, int block)
 	for (unsigned i = 0; i < s->nw && n < 64; i++) {
 		struct worker *w = &s->w[i];
 
-		if (!w->busy || w->fd < 0)
+		if (!w->nq || w->fd < 0)
 			continue;
 		pfd[n].fd = w->fd;
 		pfd[n].events = POLLIN;
@@ -463,39 +510,64 @@ static void pump(struct sc_scan *s, int block)
 				lost(s, w, 0);
 				continue;
 			}
-			w->busy = 0;
 			handle_result(s, w, msg, len);
 			free(msg);
-			free_job(&w->job);
+			pop_job(s, w);
 		} else if (w->deadline <= t) {
 			lost(s, w, 1);
 		}
 	}
 }
 
-static struct worker *idle_worker(struct sc_scan *s)
+/* The live worker with the shortest queue that has room, or NULL. */
+static struct worker *free_worker(struct sc_scan *s)
 {
-	for (unsigned i = 0; i < s->nw; i++)
-		if (!s->w[i].busy && s->w[i].fd >= 0)
-			return &s->w[i];
-	return NULL;
+	struct worker *best = NULL;
+
+	for (unsigned i = 0; i < s->nw; i++) {
+		struct worker *w = &s->w[i];
+
+		if (w->fd >= 0 && w->nq < QDEPTH && (!best || w->nq < best->nq))
+			best = w;
+	}
+	return best;
 }
 
 static int any_busy(const struct sc_scan *s)
 {
 	for (unsigned i = 0; i < s->nw; i++)
-		if (s->w[i].busy)
+		if (s->w[i].nq)
 			return 1;
 	return 0;
+}
+
+/* Queues a job on a worker; takes ownership of job's strings. */
+static void send_job(struct sc_scan *s, struct worker *w, struct job *job)
+{
+	struct sc_buf b = { 0 };
+
+	sc_buf_u8(&b, job->type);
+	sc_buf_str(&b, job->path, job->path_len);
+	sc_buf_u64(&b, job->offset);
+	sc_buf_u64(&b, job->length);
+	sc_buf_cstr(&b, job->area);
+	sc_buf_cstr(&b, job->filetype);
+	sc_buf_u64(&b, s->opts.max_size);
+	if (!w->nq)
+		w->deadline = now() + hang_limit(s);
+	w->q[w->nq++] = *job;
+	memset(job, 0, sizeof(*job));
+	if (sc_frame_send(w->fd, &b))
+		lost(s, w, 0);
+	sc_buf_free(&b);
 }
 
 /* Hands a job to a worker; takes ownership of job's strings. */
 static void dispatch(struct sc_scan *s, struct job *job)
 {
 	struct worker *w;
-	struct sc_buf b = { 0 };
 
-	while (!(w = idle_worker(s))) {
+	while (!(w = free_worker(s))) {
 		if (!live_workers(s)) {
 			s->fatal = 1;
 			break;
@@ -506,20 +578,7 @@ static void dispatch(struct sc_scan *s, struct job *job)
 		free_job(job);
 		return;
 	}
-	sc_buf_u8(&b, job->type);
-	sc_buf_str(&b, job->path, job->path_len);
-	sc_buf_u64(&b, job->offset);
-	sc_buf_u64(&b, job->length);
-	sc_buf_cstr(&b, job->area);
-	sc_buf_cstr(&b, job->filetype);
-	sc_buf_u64(&b, s->opts.max_size);
-	w->job = *job;
-	memset(job, 0, sizeof(*job));
-	w->busy = 1;
-	w->deadline = now() + hang_limit(s);
-	if (sc_frame_send(w->fd, &b))
-		lost(s, w, 0);
-	sc_buf_free(&b);
+	send_job(s, w, job);
 }
 
 static void drain(struct sc_scan *s)
@@ -941,8 +1000,9 @@ void sc_scan_destroy(struct sc_scan *s)
 		return;
 	for (unsigned i = 0; i < s->nw; i++) {
 		/* Idle workers exit on end-of-file; busy ones are killed. */
-		reap(&s->w[i], s->w[i].busy, NULL);
-		free_job(&s->w[i].job);
+		reap(&s->w[i], s->w[i].nq > 0, NULL);
+		for (unsigned k = 0; k < s->w[i].nq; k++)
+			free_job(&s->w[i].q[k]);
 	}
 	free(s->w);
 	free(s);
