@@ -78,7 +78,7 @@ $(OUT)/rescue-testhooks: $(RESCUE_OBJ) $(B)/libscanner-testhooks.a
 	$(CC) $(CFLAGS) -o $@ $(RESCUE_OBJ) $(B)/libscanner-testhooks.a $(DYN_LIBS)
 
 # Unit tests link the library dynamically against cmocka (no static cmocka).
-$(OUT)/tests/%: tests/unit/%.c $(B)/libscanner.a
+$(OUT)/tests/%: tests/unit/%.c $(B)/libscanner.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libscanner.a -lcmocka $(DYN_LIBS)
 
@@ -155,7 +155,8 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_TIME    ?= 20
 FUZZ_NAMES   := layout
 FUZZ_BIN     := $(FUZZ_NAMES:%=$(OUT)/fuzz/fuzz_%)
-FUZZ_LAYOUT_SRC := $(wildcard scanner/part*.c) scanner/util.c scanner/error.c
+FUZZ_LAYOUT_SRC := $(wildcard scanner/part*.c scanner/bootcode.c) \
+                   scanner/util.c scanner/error.c
 
 .PHONY: fuzz fuzz-run
 

@@ -3,6 +3,7 @@
  * struct sc_efi is already valid UTF-8 (efi.c converts from UTF-16 with
  * U+FFFD for anything bad), so it goes into jansson as is.
  */
+#include <stdint.h>
 #include <stdio.h>
 
 #include "efi-json.h"
@@ -18,6 +19,12 @@ static json_t *boot_name(int has, uint16_t id)
 	return json_string(name);
 }
 
+/* JSON integers are signed: a hostile value past INT64_MAX is null. */
+static json_t *u64(uint64_t v)
+{
+	return v <= INT64_MAX ? json_integer((json_int_t)v) : json_null();
+}
+
 static json_t *partition(const struct sc_efi_partition *p)
 {
 	const char *sig = "none";
@@ -30,9 +37,10 @@ static json_t *partition(const struct sc_efi_partition *p)
 	else if (p->sig_type == SC_EFI_SIG_MBR)
 		sig = "mbr";
 	snprintf(mbr, sizeof(mbr), "%08x", (unsigned)p->mbr_id);
-	return json_pack("{s:I, s:I, s:I, s:s, s:s?, s:s?}", "number",
-			 (json_int_t)p->number, "start", (json_int_t)p->start,
-			 "size", (json_int_t)p->size, "signature_type", sig,
+	/* "o" steals the references, also when json_pack fails. */
+	return json_pack("{s:I, s:o, s:o, s:s, s:s?, s:s?}", "number",
+			 (json_int_t)p->number, "start", u64(p->start),
+			 "size", u64(p->size), "signature_type", sig,
 			 "guid", p->sig_type == SC_EFI_SIG_GPT ? p->guid : NULL,
 			 "mbr_id", p->sig_type == SC_EFI_SIG_MBR ? mbr : NULL);
 }

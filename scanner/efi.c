@@ -300,6 +300,7 @@ static void node_file(struct walk *w, const unsigned char *d, size_t len,
 	s = piece.s ? piece.s : "";
 	if (piece.oom) {
 		w->text.oom = 1;
+		free(piece.s);
 		return;
 	}
 	/* Consecutive nodes are parts of one path. */

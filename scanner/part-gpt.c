@@ -18,6 +18,7 @@
 
 struct gpt {
 	int found;          /* signature present */
+	int unreadable;     /* the header sector could not be read */
 	int ok;             /* header and entries sound */
 	const char *why;    /* what is wrong when !ok */
 	uint64_t lba, alt, first_usable, last_usable, entries_lba;
@@ -117,7 +118,12 @@ static int read_header(struct sc_ptctx *c, uint64_t lba, struct gpt *g)
 	g->lba = lba;
 	if (!h)
 		return -1;
-	if (sc_pt_read(c, lba, 1, h) || memcmp(h, "EFI PART", 8)) {
+	if (sc_pt_read(c, lba, 1, h)) {
+		g->unreadable = 1;
+		free(h);
+		return 0;
+	}
+	if (memcmp(h, "EFI PART", 8)) {
 		free(h);
 		return 0;
 	}
@@ -279,7 +285,8 @@ int sc_part_gpt(struct sc_ptctx *c)
 
 	if (pri.ok) {
 		if (!bak.found)
-			sc_pt_problem(c, "backup GPT header missing");
+			sc_pt_problem(c, "backup GPT header %s",
+				      bak.unreadable ? "unreadable" : "missing");
 		else if (!bak.ok)
 			sc_pt_problem(c, "backup GPT damaged (%s)", bak.why);
 		else if (memcmp(pri.guid, bak.guid, 16) ||
@@ -294,14 +301,17 @@ int sc_part_gpt(struct sc_ptctx *c)
 			sc_pt_problem(c, "primary GPT damaged (%s); partitions "
 					 "read from the backup", pri.why);
 		else
-			sc_pt_problem(c, "primary GPT missing; partitions read "
-					 "from the backup");
+			sc_pt_problem(c, "primary GPT %s; partitions read "
+					 "from the backup",
+				      pri.unreadable ? "unreadable" : "missing");
 		add_entries(c, &bak);
 		guid_text(bak.guid, gtext);
 	} else {
 		sc_pt_problem(c, "no valid GPT: primary %s, backup %s",
-			      pri.found ? pri.why : "missing",
-			      bak.found ? bak.why : "missing");
+			      pri.found ? pri.why
+			      : pri.unreadable ? "unreadable" : "missing",
+			      bak.found ? bak.why
+			      : bak.unreadable ? "unreadable" : "missing");
 		gtext[0] = '\0';
 	}
 	memcpy(c->l->disk_guid, gtext, sizeof(gtext));

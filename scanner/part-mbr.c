@@ -58,13 +58,17 @@ static void set_part(struct sc_partition *p, unsigned number,
 		p->flags |= SC_PART_ESP;
 }
 
+/*
+ * Follows one extended partition's chain. *number is the next logical
+ * partition number, shared by all chains as Linux numbers them.
+ */
 static void walk_chain(struct sc_ptctx *c, uint64_t ext_start,
-		       uint64_t ext_sectors, unsigned char *buf)
+		       uint64_t ext_sectors, unsigned char *buf,
+		       unsigned *number)
 {
 	uint64_t visited[MAX_LOGICAL];
 	size_t nvisited = 0;
 	uint64_t cur = ext_start;
-	unsigned number = 5;
 
 	for (;;) {
 		const unsigned char *e0 = buf + 446, *e1 = buf + 462;
@@ -103,7 +107,7 @@ static void walk_chain(struct sc_ptctx *c, uint64_t ext_start,
 
 			if (!p)
 				return;
-			set_part(p, number++, e0, cur);
+			set_part(p, (*number)++, e0, cur);
 			p->flags |= SC_PART_LOGICAL;
 			if (p->start < ext_start ||
 			    p->start - ext_start >= ext_sectors ||
@@ -129,6 +133,7 @@ int sc_part_mbr(struct sc_ptctx *c)
 {
 	const unsigned char *s0 = c->s0;
 	unsigned char *buf;
+	unsigned number = 5; /* first logical partition */
 	int used = 0;
 
 	if (c->ss < 512 || s0[510] != 0x55 || s0[511] != 0xaa)
@@ -164,7 +169,7 @@ int sc_part_mbr(struct sc_ptctx *c)
 			uint64_t start = p->start, n = p->sectors;
 
 			p->flags |= SC_PART_EXTENDED;
-			walk_chain(c, start, n, buf);
+			walk_chain(c, start, n, buf, &number);
 		}
 	}
 	free(buf);

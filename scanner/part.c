@@ -249,23 +249,24 @@ static void check_bounds(struct sc_ptctx *c)
 		if (!(l->parts[i].flags & SC_PART_EXTENDED))
 			v[n++] = &l->parts[i];
 	qsort(v, n, sizeof(*v), cmp_part);
-	for (size_t i = 1; i < n; i++) {
-		/* Compare with the furthest-reaching earlier partition. */
-		for (size_t k = i; k-- > 0;) {
-			uint64_t end = v[k]->start + v[k]->sectors;
+	/* Sorted by start: each partition against the one reaching furthest
+	 * among those before it. */
+	for (size_t i = 1, far = 0; i < n; i++) {
+		uint64_t end = v[far]->start + v[far]->sectors, iend;
 
-			if (end < v[k]->start) /* wrapped: treat as disk end */
-				end = UINT64_MAX;
-			if (v[i]->start < end) {
-				v[i]->flags |= SC_PART_OVERLAP;
-				v[k]->flags |= SC_PART_OVERLAP;
-				sc_pt_problem(c, "partitions %u and %u overlap",
-					      v[k]->number, v[i]->number);
-				break;
-			}
-			if (k + 16 < i)
-				break; /* bounded work on hostile tables */
+		if (end < v[far]->start) /* wrapped: reaches the end */
+			end = UINT64_MAX;
+		if (v[i]->start < end) {
+			v[i]->flags |= SC_PART_OVERLAP;
+			v[far]->flags |= SC_PART_OVERLAP;
+			sc_pt_problem(c, "partitions %u and %u overlap",
+				      v[far]->number, v[i]->number);
 		}
+		iend = v[i]->start + v[i]->sectors;
+		if (iend < v[i]->start)
+			iend = UINT64_MAX;
+		if (iend > end)
+			far = i;
 	}
 	free(v);
 }
@@ -357,8 +358,10 @@ int sc_layout_parse(const struct sc_reader *rd, uint64_t gap_cap,
 	c.ss = rd->sector_size;
 	if (c.ss && c.ss != 512 && c.ss != 1024 && c.ss != 2048 && c.ss != 4096)
 		return SC_EINVAL;
-	if (rd->size < 512)
+	if (rd->size < 512) {
+		errno = EINVAL;
 		return SC_ENOTDISK;
+	}
 	if (!c.ss) {
 		/* Guess: a GPT signature at 4096 and none at 512 means 4Kn. */
 		unsigned char sig[8];
@@ -369,8 +372,10 @@ int sc_layout_parse(const struct sc_reader *rd, uint64_t gap_cap,
 		    !rd->read(rd->ctx, 512, sig, 8) && memcmp(sig, "EFI PART", 8))
 			c.ss = 4096;
 	}
-	if (rd->size < c.ss)
+	if (rd->size < c.ss) {
+		errno = EINVAL;
 		return SC_ENOTDISK;
+	}
 	c.nsect = rd->size / c.ss;
 	l = calloc(1, sizeof(*l));
 	c.s0 = malloc(c.ss);
