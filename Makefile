@@ -153,7 +153,7 @@ FUZZ_CC      ?= clang
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all
 FUZZ_TIME    ?= 20
-FUZZ_NAMES   := layout
+FUZZ_NAMES   := layout efi
 FUZZ_BIN     := $(FUZZ_NAMES:%=$(OUT)/fuzz/fuzz_%)
 FUZZ_LAYOUT_SRC := $(wildcard scanner/part*.c scanner/bootcode.c) \
                    scanner/util.c scanner/error.c
@@ -167,6 +167,12 @@ $(OUT)/fuzz/fuzz_layout: tests/fuzz/fuzz_layout.c $(FUZZ_LAYOUT_SRC) \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -Iscanner/include -Iscanner -o $@ \
 		tests/fuzz/fuzz_layout.c $(FUZZ_LAYOUT_SRC) -lcrypto
+
+$(OUT)/fuzz/fuzz_efi: tests/fuzz/fuzz_efi.c scanner/efi.c \
+		$(wildcard scanner/include/sc/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -Iscanner/include -Iscanner -o $@ \
+		tests/fuzz/fuzz_efi.c scanner/efi.c
 
 fuzz-run: fuzz
 	@for n in $(FUZZ_NAMES); do \

@@ -132,6 +132,21 @@ static void note_volume(struct scan_state *st, const char *path)
 		warning("'%s' (%s): %s", path, v.device, v.read_only_reason);
 }
 
+/* The UEFI boot entries, when this system booted under UEFI. */
+static void note_uefi(struct scan_state *st)
+{
+	struct sc_efi *efi;
+	int err = sc_efi_read(NULL, &efi);
+
+	if (err == SC_OK) {
+		sc_report_uefi(st->report, efi);
+		sc_efi_free(efi);
+	} else if (!(err == SC_EOPEN && errno == ENOENT)) {
+		warning("cannot read the UEFI boot entries: %s: %s",
+			sc_strerror(err), strerror(errno));
+	}
+}
+
 static int on_progress(const struct sc_progress *p, void *ctx)
 {
 	struct scan_state *st = ctx;
@@ -360,6 +375,7 @@ int cmd_scan(int argc, char **argv)
 	sigaction(SIGTERM, &sa, &old_term);
 
 	sc_report_start(st.report);
+	note_uefi(&st);
 	for (int pass = 0; pass < 2 && !canceled; pass++) {
 		size_t n = pass ? disks.n : (size_t)(argc - optind);
 

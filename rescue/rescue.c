@@ -27,6 +27,8 @@ static const struct rescue_cmd commands[] = {
 	  cmd_scan_usage },
 	{ "disks", cmd_disks, "list disks, partition tables and boot areas",
 	  cmd_disks_usage },
+	{ "efi", cmd_efi, "list UEFI boot entries and what they start",
+	  cmd_efi_usage },
 	{ "help", cmd_help, "show help for a command", help_usage },
 	{ "version", cmd_version, "show the version", version_usage },
 };

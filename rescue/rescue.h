@@ -25,6 +25,8 @@ int cmd_scan(int argc, char **argv);
 extern const char cmd_scan_usage[];
 int cmd_disks(int argc, char **argv);
 extern const char cmd_disks_usage[];
+int cmd_efi(int argc, char **argv);
+extern const char cmd_efi_usage[];
 
 /* The command table, for help. */
 const struct rescue_cmd *rescue_commands(size_t *n);

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "efi-json.h"
 #include "internal.h"
 #include "sc/error.h"
 #include "sc/report.h"
@@ -124,6 +125,7 @@ int sc_report_create(const char *program, const char *version,
 	    json_object_set_new(r->root, "options", json_null()) ||
 	    json_object_set_new(r->root, "rules", json_null()) ||
 	    json_object_set_new(r->root, "summary", json_null()) ||
+	    json_object_set_new(r->root, "uefi", json_null()) ||
 	    json_object_set(r->root, "targets", r->targets) ||
 	    json_object_set(r->root, "detections", r->detections)) {
 		sc_report_destroy(r);
@@ -622,6 +624,20 @@ int sc_layout_write_json(const struct sc_layout *const *layouts,
 	return rc ? SC_EWRITE : SC_OK;
 }
 
+int sc_report_uefi(struct sc_report *r, const struct sc_efi *efi)
+{
+	json_t *j;
+
+	if (!efi)
+		return json_object_set_new(r->root, "uefi", json_null())
+			       ? SC_ENOMEM
+			       : SC_OK;
+	j = sc_efi_json(efi);
+	if (!j)
+		return SC_ENOMEM;
+	return json_object_set_new(r->root, "uefi", j) ? SC_ENOMEM : SC_OK;
+}
+
 int sc_report_volume(struct sc_report *r, const char *target,
 		     const struct sc_volume *v)
 {
@@ -863,6 +879,27 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 					 "description"));
 		}
 		fprintf(f, "\n    sha256 %s\n", s_of(e, "sha256"));
+	}
+
+	if (json_is_object(json_object_get(r->root, "uefi"))) {
+		json_t *u = json_object_get(r->root, "uefi"), *en;
+		size_t review = 0;
+
+		json_array_foreach(json_object_get(u, "entries"), i, en)
+			review += !strcmp(s_of(en, "verdict"), "review");
+		fprintf(f, "\nUEFI boot entries: %zu, %zu to review\n",
+			json_array_size(json_object_get(u, "entries")), review);
+		json_array_foreach(json_object_get(u, "entries"), i, en)
+		{
+			/* sc_efi strings carry no control characters. */
+			fprintf(f, "  %s %-8s %s", s_of(en, "name"),
+				s_of(en, "verdict"), s_of(en, "description"));
+			if (*s_of(en, "loader"))
+				fprintf(f, " -> %s", s_of(en, "loader"));
+			fputc('\n', f);
+			if (*s_of(en, "reason"))
+				fprintf(f, "    %s\n", s_of(en, "reason"));
+		}
 	}
 
 	fputs("\ntargets:\n", f);

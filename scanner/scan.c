@@ -835,7 +835,9 @@ static int scan_disk(struct sc_scan *s, const char *dev)
 
 	err = sc_layout_open(dev, 0, s->opts.gap_cap, &l);
 	if (err) {
-		s->st->sys_errno = errno;
+		/* "not a disk" says it all; errno adds nothing there. */
+		if (err != SC_ENOTDISK)
+			s->st->sys_errno = errno;
 		return err;
 	}
 	if (s->cb.on_layout)

@@ -7,6 +7,7 @@
 #define SC_H
 
 #include "sc/disk.h"
+#include "sc/efi.h"
 #include "sc/error.h"
 #include "sc/report.h"
 #include "sc/rules.h"

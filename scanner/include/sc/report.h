@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "sc/disk.h"
+#include "sc/efi.h"
 #include "sc/scan.h"
 #include "sc/volume.h"
 
@@ -43,6 +44,12 @@ int sc_report_item(struct sc_report *r, const struct sc_item *item);
 /* Records a target's totals and outcome once it is done. */
 int sc_report_target(struct sc_report *r, const char *path,
 		     const struct sc_target_stats *stats);
+
+/*
+ * Records the UEFI boot entries (sc_efi_read); efi NULL records that the
+ * system did not boot under UEFI. The report keeps a copy.
+ */
+int sc_report_uefi(struct sc_report *r, const struct sc_efi *efi);
 
 /* Records the volume a directory target lives on (sc_volume_of_path). */
 int sc_report_volume(struct sc_report *r, const char *target,
