@@ -98,7 +98,7 @@ $(ISO): $(INITRD) $(wildcard image/*)
 	image/mkiso.sh $@ $(KERNEL_DIR) $(INITRD)
 
 disks: $(OUT)/disks/.done
-$(OUT)/disks/.done: tests/boot/mkdisks.sh
+$(OUT)/disks/.done: tests/boot/mkdisks.sh tests/boot/mkdisks_coverage.py $(OUT)/rescue
 	tests/boot/mkdisks.sh $(OUT)/disks
 	touch $@
 

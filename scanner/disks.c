@@ -267,8 +267,12 @@ static void probe_volumes(struct sc_layout *l, int fd, dev_t disk)
 			p->vflags |= SC_VOL_ESP;
 		if (disk && part_dev(disk, p->number, p->device,
 				     sizeof(p->device), &maj, &min))
-			sc_volume_mountpoint(maj, min, p->mountpoint,
+			sc_volume_mountpoint(maj, min, p->device, p->mountpoint,
 					     sizeof(p->mountpoint));
+		/* Hibernation shows only through the mounted filesystem. */
+		if (!strcmp(p->fstype, "ntfs") && p->mountpoint[0] &&
+		    sc_volume_hibernated(p->mountpoint))
+			p->vflags |= SC_VOL_HIBERNATED;
 	}
 	{
 		/* A whole-disk filesystem; also the ISO 9660 of a hybrid

@@ -343,12 +343,37 @@ int sc_pt_looks_like_fs(const unsigned char *s0, uint32_t ss)
 			     !memcmp(s0 + 82, "FAT32", 5)));
 }
 
+/*
+ * Filesystems whose signature is not in sector 0: ext2/3/4 (superblock at
+ * 1024), XFS (sector 0 but no 0x55AA), btrfs (64 KiB), ISO 9660 (32 KiB).
+ * Only for disks no table claimed.
+ */
+static int fs_beyond_sector0(struct sc_ptctx *c)
+{
+	unsigned char b[8];
+
+	if (!memcmp(c->s0, "XFSB", 4))
+		return 1;
+	if (c->rd->size >= 2048 &&
+	    !c->rd->read(c->rd->ctx, 1024 + 56, b, 2) && b[0] == 0x53 &&
+	    b[1] == 0xef)
+		return 1;
+	if (c->rd->size >= 65536 + 72 &&
+	    !c->rd->read(c->rd->ctx, 65536 + 64, b, 8) &&
+	    !memcmp(b, "_BHRfS_M", 8))
+		return 1;
+	if (c->rd->size >= 32768 + 6 &&
+	    !c->rd->read(c->rd->ctx, 32769, b, 5) && !memcmp(b, "CD001", 5))
+		return 1;
+	return 0;
+}
+
 int sc_layout_parse(const struct sc_reader *rd, uint64_t gap_cap,
 		    struct sc_layout **out)
 {
 	struct sc_ptctx c;
 	struct sc_layout *l;
-	int claimed = 0;
+	int claimed = 0, bare;
 
 	*out = NULL;
 	if (!rd || !rd->read)
@@ -409,10 +434,11 @@ int sc_layout_parse(const struct sc_reader *rd, uint64_t gap_cap,
 			break;
 		}
 	}
-	l->boot_code = sc_bootcode_identify(c.s0, c.ss, !claimed &&
-					    sc_pt_looks_like_fs(c.s0, c.ss),
+	bare = !claimed && (sc_pt_looks_like_fs(c.s0, c.ss) ||
+			    fs_beyond_sector0(&c));
+	l->boot_code = sc_bootcode_identify(c.s0, c.ss, bare,
 					    l->boot_code_sha256);
-	if (!claimed && sc_pt_looks_like_fs(c.s0, c.ss)) {
+	if (bare) {
 		/* A filesystem without a table: its boot sector is a VBR. */
 		add_used(&c, 0, c.nsect);
 		add_area(&c, "vbr", "VBR", 0,

@@ -245,7 +245,44 @@ static void unescape(char *s)
 	*o = '\0';
 }
 
-int sc_volume_mountpoint(unsigned maj, unsigned min, char *mnt, size_t size)
+/*
+ * One mountinfo line: "id parent major:minor root mountpoint options
+ * [optional fields] - fstype source superoptions". Fills the fields it
+ * finds (mp and src unescaped); 0 on success.
+ */
+static int mountinfo_line(char *line, unsigned *maj, unsigned *min,
+			  char **mp, char **src)
+{
+	char *save = NULL, *tok;
+	int field = 0, after_dash = 0;
+
+	*mp = *src = NULL;
+	for (tok = strtok_r(line, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save), field++) {
+		if (after_dash) {
+			if (++after_dash == 3) { /* fstype, then source */
+				*src = tok;
+				break;
+			}
+			continue;
+		}
+		if (field == 2 && sscanf(tok, "%u:%u", maj, min) != 2)
+			return -1;
+		if (field == 4)
+			*mp = tok;
+		if (field > 5 && !strcmp(tok, "-"))
+			after_dash = 1;
+	}
+	if (!*mp)
+		return -1;
+	unescape(*mp);
+	if (*src)
+		unescape(*src);
+	return 0;
+}
+
+int sc_volume_mountpoint(unsigned maj, unsigned min, const char *devpath,
+			 char *mnt, size_t size)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "r");
 	char line[4096];
@@ -254,20 +291,59 @@ int sc_volume_mountpoint(unsigned maj, unsigned min, char *mnt, size_t size)
 	if (!f)
 		return 0;
 	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned a, b;
-		char mp[2048];
+		unsigned a = 0, b = 0;
+		char *mp, *src;
 
-		/* id parent major:minor root mountpoint ... */
-		if (sscanf(line, "%*u %*u %u:%u %*s %2047s", &a, &b, mp) != 3)
+		if (mountinfo_line(line, &a, &b, &mp, &src))
 			continue;
-		if (a == maj && b == min) {
-			unescape(mp);
+		if ((a == maj && b == min) ||
+		    (devpath && src && !strcmp(src, devpath))) {
 			snprintf(mnt, size, "%s", mp);
 			found = 1;
 		}
 	}
 	fclose(f);
 	return found;
+}
+
+/*
+ * The mount holding path: the longest mount point that prefixes it, those
+ * with path's st_dev first. Fills its mount point and source. A btrfs
+ * volume's st_dev is an anonymous number that may match no mountinfo line;
+ * its source still names the block device. Returns 1 when found.
+ */
+static int mount_of(dev_t dev, const char *path, char *mnt, size_t mnt_size,
+		    char *source, size_t src_size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096];
+	size_t best = 0;
+	int found = 0; /* 2: found with a matching device number */
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned a = 0, b = 0;
+		char *mp, *src;
+		size_t n;
+		int rank;
+
+		if (mountinfo_line(line, &a, &b, &mp, &src))
+			continue;
+		n = strlen(mp);
+		if (strncmp(path, mp, n) ||
+		    (path[n] && path[n] != '/' && strcmp(mp, "/")))
+			continue;
+		rank = a == major(dev) && b == minor(dev) ? 2 : 1;
+		if (rank > found || (rank == found && n > best)) {
+			snprintf(mnt, mnt_size, "%s", mp);
+			snprintf(source, src_size, "%s", src ? src : "");
+			best = n;
+			found = rank;
+		}
+	}
+	fclose(f);
+	return found != 0;
 }
 
 /* Reads the first line of a small sysfs file; -1 if absent. */
@@ -381,12 +457,21 @@ int sc_volume_of_path(const char *path, struct sc_volume *v)
 	struct stat st;
 	int fd;
 
+	char source[256] = "";
+
 	memset(v, 0, sizeof(*v));
 	if (stat(path, &st))
 		return SC_EOPEN;
-	sc_volume_mountpoint(major(st.st_dev), minor(st.st_dev), v->mountpoint,
-			     sizeof(v->mountpoint));
+	mount_of(st.st_dev, path, v->mountpoint, sizeof(v->mountpoint), source,
+		 sizeof(source));
 	sysfs_names(major(st.st_dev), minor(st.st_dev), v);
+	if (!v->device[0] && !strncmp(source, "/dev/", 5)) {
+		/* Anonymous device number (btrfs): go by the mount source. */
+		struct stat bs;
+
+		if (!stat(source, &bs) && S_ISBLK(bs.st_mode))
+			sysfs_names(major(bs.st_rdev), minor(bs.st_rdev), v);
+	}
 	if (!v->device[0])
 		return SC_EINVAL;
 	fd = open(v->device, O_RDONLY | O_CLOEXEC | O_NOCTTY);

@@ -10,9 +10,10 @@ these firmware modes:
   uefi-sb     OVMF with Microsoft keys and Secure Boot enforcing, ISO as disk
 
 The suspect disk (vda) and the data disk (vdb) are per-test copies of the
-images tests/boot/mkdisks.sh makes. Every expect step has a timeout, scaled
-by RESCUE_TEST_TIMEOUT_MULT; each test's full console log is kept in
-out/test-logs/<test>.log.
+images tests/boot/mkdisks.sh makes; more disks, on virtio, AHCI or NVMe and
+with injected read errors, come from drive_args (test_coverage.py). Every
+expect step has a timeout, scaled by RESCUE_TEST_TIMEOUT_MULT; each test's
+full console log is kept in out/test-logs/<test>.log.
 
 Environment: RESCUE_ISO (default out/rescue.iso), RESCUE_DISKS (default
 out/disks, built with mkdisks.sh when missing), RESCUE_TEST_TIMEOUT_MULT
@@ -55,11 +56,38 @@ def sha256(path):
     return h.hexdigest()
 
 
+def drive_args(name, path, bus, blkdebug=None, device_opts=""):
+    """QEMU arguments attaching the raw image path as drive name on bus:
+    "virtio" (vdX, in the order given), "ahci" (sdX; adds an AHCI controller
+    "ahci-<name>", which works on both pc and q35) or "nvme" (nvmeXn1).
+    blkdebug: a blkdebug rules file whose read errors QEMU injects.
+    device_opts: appended to the -device options (",addr=0x10,bootindex=1")."""
+    if blkdebug:
+        drive = (f"if=none,id={name},driver=raw,file.driver=blkdebug,file.config={blkdebug},"
+                 f"file.image.filename={path}")
+    else:
+        drive = f"if=none,id={name},format=raw,file={path}"
+    if bus == "virtio":
+        return ["-drive", drive, "-device", f"virtio-blk-pci,drive={name}{device_opts}"]
+    if bus == "ahci":
+        return ["-device", f"ahci,id=ahci-{name}", "-drive", drive,
+                "-device", f"ide-hd,drive={name},bus=ahci-{name}.0{device_opts}"]
+    if bus == "nvme":
+        return ["-drive", drive, "-device", f"nvme,drive={name},serial=RESCUE-{name}{device_opts}"]
+    raise ValueError(f"unknown bus {bus}")
+
+
 class Machine:
     """One QEMU run on the serial console."""
 
-    def __init__(self, mode, workdir, logpath, suspect=None, data=None):
+    def __init__(self, mode, workdir, logpath, suspect=None, data=None, drives=(), vars_file=None):
+        """drives: extra QEMU arguments for more disks, placed after the
+        suspect and data disks and before the medium (see drive_args).
+        vars_file: an OVMF variable store to use as it is (UEFI modes),
+        instead of a fresh copy of the template."""
         self.mode = mode
+        self.vars_file = vars_file
+        self.drives = list(drives)
         self.workdir = workdir
         self.logpath = logpath
         self.suspect = suspect
@@ -76,8 +104,9 @@ class Machine:
             args += ["-machine", "pc"]
         else:
             code, vars_template = FIRMWARE[fw]
-            vars_copy = os.path.join(self.workdir, "OVMF_VARS.fd")
-            shutil.copyfile(vars_template, vars_copy)
+            vars_copy = self.vars_file or os.path.join(self.workdir, "OVMF_VARS.fd")
+            if not self.vars_file:
+                shutil.copyfile(vars_template, vars_copy)
             if fw == "uefi-sb":
                 args += ["-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on"]
             else:
@@ -93,6 +122,7 @@ class Machine:
                     "-drive", f"if=none,id={name},format=raw,file={path}",
                     "-device", f"virtio-blk-pci,drive={name}",
                 ]
+        args += self.drives
         medium = f"if=none,id=medium,format=raw,readonly=on,file={ISO}"
         if self.mode.endswith("-cd"):
             args += ["-drive", medium.replace("format=raw", "media=cdrom"), "-device", "ide-cd,drive=medium,bootindex=0"]

@@ -28,6 +28,18 @@ def disks():
     return DISKS, expected
 
 
+@pytest.fixture(scope="session")
+def coverage_disks():
+    """(directory, manifest) of the coverage disks; rebuilt when missing or
+    older than mkdisks_coverage.py."""
+    manifest = os.path.join(DISKS, "cov-expected.json")
+    script = os.path.join(REPO, "tests", "boot", "mkdisks_coverage.py")
+    if not os.path.isfile(manifest) or os.path.getmtime(manifest) < os.path.getmtime(script):
+        subprocess.run(["/usr/bin/python3", script, DISKS], check=True, timeout=300)
+    with open(manifest, encoding="utf-8") as f:
+        return DISKS, json.load(f)
+
+
 @pytest.fixture
 def machine(request, tmp_path, iso, disks):
     """Returns make(mode, with_disks=True) -> started Machine."""

@@ -12,9 +12,13 @@
 #   data.img     MBR disk whose one FAT32 partition is labelled RESCUEDATA:
 #                definitions/extra.yar (one extra rule) and an empty reports/.
 #   expected.json  what was planted where, read by tests/boot/.
+#   cov-*.img, cov-expected.json  the coverage disks, made by
+#                mkdisks_coverage.py (see there).
 #
 # Needs: sfdisk (fdisk), mkntfs + ntfs-3g or ntfscp (ntfs-3g), mkfs.vfat
-# (dosfstools), mmd/mcopy (mtools), mke2fs (e2fsprogs).
+# (dosfstools), mmd/mcopy (mtools), mke2fs (e2fsprogs); for the coverage
+# disks also mkfs.exfat (exfatprogs), mount.exfat-fuse (exfat-fuse),
+# mkfs.btrfs (btrfs-progs), debugfs, losetup, python3, and root.
 set -euo pipefail
 
 die() { echo "mkdisks: $*" >&2; exit 1; }
@@ -214,6 +218,10 @@ json_list() { # json_list PART: the planted entries as JSON objects
 	printf '           "extra_rule": "Shop_Extra_Rule", "extra_string": "%s"}\n' "$marker_extra"
 	printf '}\n'
 } > "$work/expected.json"
+
+# The coverage disks (GPT/MBR/extended, ESP, exFAT, btrfs, hibernated NTFS,
+# BitLocker, whole-disk filesystem, I/O errors): test_coverage.py.
+/usr/bin/python3 "$(dirname "$0")/mkdisks_coverage.py" "$out" || die "mkdisks_coverage.py failed"
 
 mv "$img" "$out/suspect.img"
 mv "$dimg" "$out/data.img"

@@ -54,11 +54,13 @@ int sc_volume_probe(int fd, uint64_t offset, uint64_t size,
 int sc_volume_of_path(const char *path, struct sc_volume *v);
 
 /*
- * Where the block device major:minor is mounted (first mount in
- * /proc/self/mountinfo), or 0 if it is not. mnt gets the mount point.
+ * Where the block device major:minor (device node devpath, may be NULL) is
+ * mounted: the first mount in /proc/self/mountinfo whose device number or
+ * source is it (btrfs mounts show an anonymous device number, so the source
+ * counts too). Returns 1 and fills mnt, or 0 if it is not mounted.
  */
-int sc_volume_mountpoint(unsigned major, unsigned minor, char *mnt,
-			 size_t size);
+int sc_volume_mountpoint(unsigned major, unsigned minor, const char *devpath,
+			 char *mnt, size_t size);
 
 /* Name of one SC_VOL_* bit ("encrypted", "dirty", "hibernated", "ESP"). */
 const char *sc_volume_flag_name(unsigned bit);
