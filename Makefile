@@ -181,8 +181,10 @@ fuzz-run: fuzz
 			$(OUT)/fuzz/fuzz_$$n "$$@" || exit 1; fi; \
 		mkdir -p $(OUT)/fuzz/corpus/$$n $(OUT)/fuzz/artifacts/$$n; \
 		cp tests/fuzz/corpus/$$n/* $(OUT)/fuzz/corpus/$$n/; \
-		echo "== fuzz_$$n for $(FUZZ_TIME)s"; \
-		$(OUT)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -timeout=10 \
+		echo "== fuzz_$$n for $(FUZZ_TIME)s (log: $(OUT)/fuzz/fuzz_$$n.log)"; \
+		if ! $(OUT)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -timeout=10 \
 			-artifact_prefix=$(OUT)/fuzz/artifacts/$$n/ \
-			$(OUT)/fuzz/corpus/$$n || exit 1; \
+			$(OUT)/fuzz/corpus/$$n > $(OUT)/fuzz/fuzz_$$n.log 2>&1; then \
+			tail -n 60 $(OUT)/fuzz/fuzz_$$n.log; exit 1; fi; \
+		grep -E '^Done [0-9]+ runs' $(OUT)/fuzz/fuzz_$$n.log || true; \
 	done

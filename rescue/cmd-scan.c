@@ -39,6 +39,8 @@ const char cmd_scan_usage[] =
 	"  -e, --exclude GLOB     do not scan paths or names matching GLOB;\n"
 	"                         repeatable\n"
 	"  -x, --one-file-system  stay on the filesystem of each directory\n"
+	"      --mount-errors FILE  lines \"DEVICE<TAB>REASON\" for volumes that\n"
+	"                         failed to mount: reported with that reason\n"
 	"      --json FILE        write the JSON report to FILE ('-': stdout)\n"
 	"      --report FILE      write the text report to FILE\n"
 	"  -q, --quiet            print nothing but errors\n"
@@ -222,6 +224,31 @@ static void list_add(struct list *l, const char *s)
 	l->v[l->n++] = s;
 }
 
+/* Adds each non-empty line of a file to l (malloc'd copies). */
+static void read_lines(const char *path, struct list *l)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+
+	if (!f)
+		die("cannot open '%s': %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+		char *copy;
+
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!n)
+			continue;
+		copy = malloc(n + 1);
+		if (!copy)
+			die("out of memory");
+		memcpy(copy, line, n + 1);
+		list_add(l, copy);
+	}
+	fclose(f);
+}
+
 static FILE *open_out(const char *path)
 {
 	FILE *f;
@@ -296,11 +323,13 @@ int cmd_scan(int argc, char **argv)
 		{ "exclude", required_argument, NULL, 'e' },
 		{ "one-file-system", no_argument, NULL, 'x' },
 		{ "json", required_argument, NULL, 'J' },
+		{ "mount-errors", required_argument, NULL, 'M' },
 		{ "report", required_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct list rules_paths = { 0 }, excludes = { 0 }, disks = { 0 };
+	struct list mount_errors = { 0 };
 	struct scan_state st = { 0 };
 	struct sc_scan_opts opts;
 	struct sc_rules *rules = NULL;
@@ -339,6 +368,7 @@ int cmd_scan(int argc, char **argv)
 		case 'e': list_add(&excludes, optarg); break;
 		case 'x': opts.one_fs = 1; break;
 		case 'J': json_path = optarg; break;
+		case 'M': read_lines(optarg, &mount_errors); break;
 		case 'R': text_path = optarg; break;
 		case 'q': st.quiet = 1; break;
 		default:
@@ -353,6 +383,8 @@ int cmd_scan(int argc, char **argv)
 	}
 	opts.excludes = excludes.v;
 	opts.nexcludes = excludes.n;
+	opts.mount_errors = mount_errors.v;
+	opts.nmount_errors = mount_errors.n;
 	st.progress = !st.quiet && isatty(STDERR_FILENO);
 
 	if (load_rules(&rules_paths, builtin, &rules))
@@ -435,5 +467,8 @@ int cmd_scan(int argc, char **argv)
 	free(rules_paths.v);
 	free(excludes.v);
 	free(disks.v);
+	for (size_t i = 0; i < mount_errors.n; i++)
+		free((char *)mount_errors.v[i]);
+	free(mount_errors.v);
 	return status;
 }

@@ -29,6 +29,8 @@ static const struct rescue_cmd commands[] = {
 	  cmd_disks_usage },
 	{ "efi", cmd_efi, "list UEFI boot entries and what they start",
 	  cmd_efi_usage },
+	{ "probe", cmd_probe, "identify the filesystem on a device",
+	  cmd_probe_usage },
 	{ "help", cmd_help, "show help for a command", help_usage },
 	{ "version", cmd_version, "show the version", version_usage },
 };

@@ -27,6 +27,8 @@ int cmd_disks(int argc, char **argv);
 extern const char cmd_disks_usage[];
 int cmd_efi(int argc, char **argv);
 extern const char cmd_efi_usage[];
+int cmd_probe(int argc, char **argv);
+extern const char cmd_probe_usage[];
 
 /* The command table, for help. */
 const struct rescue_cmd *rescue_commands(size_t *n);

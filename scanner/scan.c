@@ -105,6 +105,9 @@ static const struct {
 	[SC_REASON_NOT_MOUNTED] = { "not-mounted",
 				    "volume not mounted; its files were not "
 				    "scanned" },
+	[SC_REASON_MOUNT_FAILED] = { "mount-failed",
+				     "the volume could not be mounted "
+				     "(damaged or truncated filesystem)" },
 };
 
 const char *sc_reason_name(enum sc_reason r)
@@ -787,15 +790,25 @@ static void area_job(struct sc_scan *s, const char *dev, uint64_t off,
 static void unmounted(struct sc_scan *s, const char *dev,
 		      const struct sc_partition *p, uint64_t bytes)
 {
-	char path[128], detail[96];
+	char path[128], detail[256];
 	enum sc_reason reason;
+	const char *mount_error = NULL;
+	size_t dl = strlen(p->device);
 
 	if (p->device[0])
 		snprintf(path, sizeof(path), "%s", p->device);
 	else
 		snprintf(path, sizeof(path), "%.80s partition %u", dev,
 			 p->number);
-	if (p->vflags & SC_VOL_ENCRYPTED) {
+	for (size_t i = 0; dl && i < s->opts.nmount_errors; i++)
+		if (!strncmp(s->opts.mount_errors[i], p->device, dl) &&
+		    s->opts.mount_errors[i][dl] == '\t')
+			mount_error = s->opts.mount_errors[i] + dl + 1;
+	if (mount_error) {
+		reason = SC_REASON_MOUNT_FAILED;
+		snprintf(detail, sizeof(detail), "%s: %s",
+			 p->fstype[0] ? p->fstype : "unknown", mount_error);
+	} else if (p->vflags & SC_VOL_ENCRYPTED) {
 		reason = SC_REASON_ENCRYPTED;
 		snprintf(detail, sizeof(detail), "%s",
 			 !strcmp(p->fstype, "crypto_LUKS") ? "LUKS" : p->fstype);

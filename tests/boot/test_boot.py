@@ -89,14 +89,20 @@ def unattended_scan(machine, disks, mode):
     TIMINGS.append((f"{mode} unattended scan", dict(m.marks)))
     log = m.log_text()
 
-    # The truncated filesystem is reported with the kernel's reason.
+    report = report_from(log)
+
+    # The truncated filesystem is reported with the kernel's reason, on the
+    # console and in the report's not-scanned list of its disk.
+    disk = next(t for t in report["targets"] if t["path"] == "/dev/vda")
     for part in expected["suspect"]["partitions"]:
         if part.get("mountable", True) is False:
             dev = f"/dev/vda{part['number']}"
             assert re.search(rf"cannot mount {dev} \(\w+\): .+", log), f"no mount failure line for {dev}"
             assert re.search(rf"{dev}.*mount failed: ", log), f"{dev} missing from the volume table"
+            listed = [n for n in disk["not_scanned"] if n["path"] == dev]
+            assert listed and listed[0]["reason"] == "mount-failed" and listed[0]["detail"], \
+                f"{dev} not listed as mount-failed with a reason: {listed}"
 
-    report = report_from(log)
     assert status == 1, f"rescue exit status {status}, expected 1 (detections)"
     check_report(report, expected)
     assert exit_status == 0, f"QEMU exit status {exit_status}"

@@ -669,6 +669,7 @@ static void reason_names(void **state)
 		"worker-crash", "worker-hang", "special-file", "excluded",
 		"other-filesystem", "vanished", "too-deep", "scan-error",
 		"gap-cap", "encrypted", "unsupported-filesystem", "not-mounted",
+		"mount-failed",
 	};
 
 	(void)state;

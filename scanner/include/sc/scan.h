@@ -49,6 +49,7 @@ enum sc_reason {
 	SC_REASON_ENCRYPTED,  /* a BitLocker or LUKS volume */
 	SC_REASON_UNSUPPORTED_FS, /* no filesystem we can read */
 	SC_REASON_NOT_MOUNTED,    /* a readable filesystem that is not mounted */
+	SC_REASON_MOUNT_FAILED,   /* mounting it failed (damaged, truncated) */
 	SC_REASON_MAX
 };
 
@@ -158,6 +159,13 @@ struct sc_scan_opts {
 	unsigned timeout;     /* seconds of rule evaluation per item */
 	int one_fs;           /* do not cross into other filesystems */
 	uint64_t gap_cap;     /* bytes scanned of each disk gap; 0 = all */
+	/*
+	 * Volumes whose mount failed, as "DEVICE\tREASON" strings (the
+	 * caller mounts, so it knows why): such an unmounted partition is
+	 * reported as "mount-failed" with that reason.
+	 */
+	const char *const *mount_errors;
+	size_t nmount_errors;
 	const char *const *excludes; /* fnmatch patterns on path or name */
 	size_t nexcludes;
 };
