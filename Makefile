@@ -25,7 +25,14 @@ RESCUE_SRC  := $(wildcard rescue/*.c)
 DEFS        := $(sort $(wildcard rescue/definitions/*.yar))
 
 SCANNER_OBJ := $(SCANNER_SRC:%.c=$(B)/%.o)
-RESCUE_OBJ  := $(RESCUE_SRC:%.c=$(B)/%.o) $(B)/builtin-defs.o
+RESCUE_OBJ  := $(RESCUE_SRC:%.c=$(B)/%.o) $(B)/builtin-defs.o $(B)/trusted-keys.o
+
+# Trusted definitions keys: the committed release keys, plus (DEV_KEY=1,
+# the default) a development key made on first build for tests and demos.
+DEV_KEY     ?= 1
+DEV_KEYFILE := $(OUT)/keys/development.key
+KEYS        := $(sort $(wildcard rescue/keys/*.pub)) \
+               $(if $(filter 1,$(DEV_KEY)),$(OUT)/keys/development.pub)
 TH_SCANNER_OBJ := $(SCANNER_SRC:%.c=$(B)/testhooks/%.o)
 
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
@@ -57,6 +64,21 @@ $(B)/builtin-defs.c: $(DEFS) rescue/gen-defs.sh
 	sh rescue/gen-defs.sh $(DEFS) > $@
 
 $(B)/builtin-defs.o: $(B)/builtin-defs.c
+	$(CC) $(ALL_CFLAGS) -Irescue -c -o $@ $<
+
+$(DEV_KEYFILE):
+	@mkdir -p $(dir $@)
+	umask 077 && openssl genpkey -algorithm ed25519 -out $@
+
+$(OUT)/keys/development.pub: $(DEV_KEYFILE)
+	openssl pkey -in $< -pubout -outform DER | tail -c 32 | \
+		od -An -v -tx1 | tr -d ' \n' > $@
+
+$(B)/trusted-keys.c: $(KEYS) rescue/gen-keys.sh
+	@mkdir -p $(dir $@)
+	sh rescue/gen-keys.sh $(KEYS) > $@
+
+$(B)/trusted-keys.o: $(B)/trusted-keys.c
 	$(CC) $(ALL_CFLAGS) -Irescue -c -o $@ $<
 
 $(B)/libscanner.a: $(SCANNER_OBJ)

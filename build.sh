@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 
 # Debian bookworm packages, by stage.
 PKGS_BUILD="gcc make libc6-dev pkg-config libyara-dev libjansson-dev libssl-dev
- libmagic-dev zlib1g-dev libbz2-dev liblzma-dev"
+ libmagic-dev zlib1g-dev libbz2-dev liblzma-dev libblkid-dev openssl"
 PKGS_TEST="libcmocka-dev python3 python3-pytest python3-pexpect yara musl-tools
  util-linux fdisk dosfstools mtools ntfs-3g e2fsprogs exfatprogs exfat-fuse
  btrfs-progs clang libclang-rt-14-dev"

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,9 @@ const char cmd_scan_usage[] =
 	"every gap between partitions. The built-in definitions are always\n"
 	"loaded unless --no-builtin is given.\n"
 	"\n"
+	"      --defs FILE        load a signed definitions bundle (rescue defs);\n"
+	"                         repeatable; a bundle that fails its checks is\n"
+	"                         refused, reported, and the scan goes on\n"
 	"  -r, --rules PATH       add YARA rules: a .yar/.yara file or a directory\n"
 	"                         of them; repeatable; a broken file is reported\n"
 	"                         and skipped\n"
@@ -43,10 +47,23 @@ const char cmd_scan_usage[] =
 	"                         failed to mount: reported with that reason\n"
 	"      --json FILE        write the JSON report to FILE ('-': stdout)\n"
 	"      --report FILE      write the text report to FILE\n"
+	"      --storm-threshold N  hold a rule's detections when it matches\n"
+	"                         more than N files (default 50; 0: no limit)\n"
+	"      --release-hold NAMESPACE:RULE  report a held rule's detections\n"
+	"                         as normal ones (a bare RULE works when only\n"
+	"                         one namespace has it); repeatable\n"
 	"  -q, --quiet            print nothing but errors\n"
 	"\n"
-	"Exit status: 0 nothing found, 1 something found, 2 error (a target\n"
-	"could not be read, no rules could be loaded, bad usage, canceled).\n";
+	"FP-storm guard: a rule that matches more files than the threshold, or\n"
+	"any Windows system or boot file (Windows/System32, SysWOW64, WinSxS,\n"
+	"Windows/Boot, explorer.exe, bootmgr, EFI boot loaders), looks like a\n"
+	"bad definitions update: all its detections are held, listed under HELD\n"
+	"with the reason, and never acted on until released. Held detections\n"
+	"are a question, not a verdict: they still count as found.\n"
+	"\n"
+	"Exit status: 0 nothing found, 1 something found (held detections\n"
+	"included), 2 error (a target could not be read, no rules could be\n"
+	"loaded, bad usage, canceled).\n";
 
 struct scan_state {
 	struct sc_report *report;
@@ -96,6 +113,12 @@ static int on_item(const struct sc_item *it, void *ctx)
 
 	if (sc_report_item(st->report, it))
 		error("out of memory recording '%s'", it->path);
+	/*
+	 * Whether a rule is held is only known once the scan is over (its
+	 * file count is still growing), so these live lines carry no "held"
+	 * mark; the summary and the reports written at the end are the
+	 * authority on holds.
+	 */
 	if (it->status == SC_ITEM_MATCH && !st->quiet) {
 		clear_progress(st);
 		for (size_t i = 0; i < it->nmatches; i++) {
@@ -166,6 +189,44 @@ static int on_progress(const struct sc_progress *p, void *ctx)
 		(unsigned long long)p->matches);
 	st->drawn = 1;
 	return SC_CONTINUE;
+}
+
+/* A --release-hold argument: "RULE" or "NAMESPACE:RULE", both non-empty. */
+static int valid_release(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+
+	if (!*s)
+		return 0;
+	return !colon || (colon > s && colon[1]);
+}
+
+/* Applies the FP-storm guard to the finished report and says what became of
+ * each --release-hold. */
+static void apply_holds(struct scan_state *st, struct sc_storm_opts *so)
+{
+	char user[256];
+	int err;
+
+	sc_storm_user(user, sizeof(user));
+	so->released_by = user;
+	err = sc_report_apply_holds(st->report, so);
+	if (err)
+		die("cannot apply the storm guard: %s", sc_strerror(err));
+	for (size_t i = 0; i < so->nrelease; i++) {
+		enum sc_storm_release rs =
+			sc_storm_release_state(sc_report_storm(st->report), i);
+
+		if (rs == SC_RELEASE_AMBIGUOUS)
+			warning("--release-hold '%s' is ambiguous: several "
+				"namespaces have that rule held; give "
+				"NAMESPACE:RULE",
+				so->release[i]);
+		else if (rs == SC_RELEASE_NOT_HELD && !st->quiet)
+			warning("--release-hold '%s': no such rule was held",
+				so->release[i]);
+	}
+	so->released_by = NULL;
 }
 
 /* Parses a byte count with an optional K/M/G suffix (powers of 1024). */
@@ -272,8 +333,15 @@ static int close_out(FILE *f, const char *path)
 	return 0;
 }
 
-static int load_rules(struct list *rules_paths, int builtin,
-		      struct sc_rules **out)
+/* A bundle that was refused, and why: it goes in the report. */
+struct refusal {
+	const char *path;
+	const char *why;
+};
+
+static int load_rules(struct list *rules_paths, struct list *bundles,
+		      int builtin, struct sc_rules **out,
+		      struct refusal *refused, size_t *nrefused)
 {
 	struct sc_rules *rules;
 	int err;
@@ -301,6 +369,26 @@ static int load_rules(struct list *rules_paths, int builtin,
 			error("rules '%s' not loaded: %s", rules_paths->v[i],
 			      sc_strerror(err));
 	}
+	*nrefused = 0;
+	for (size_t i = 0; i < bundles->n; i++) {
+		struct sc_defs_info info;
+		const char *why = NULL;
+
+		err = sc_rules_add_bundle(rules, bundles->v[i], trusted_keys,
+					  trusted_keys_count, &info, &why);
+		if (err == SC_ENOMEM)
+			die("out of memory loading definitions");
+		if (!err)
+			continue;
+		if (!why)
+			why = err == SC_EOPEN || err == SC_EREAD
+				      ? strerror(errno)
+				      : sc_strerror(err);
+		/* Refused bundles change nothing; the scan goes on without. */
+		error("definitions '%s' refused: %s", bundles->v[i], why);
+		refused[*nrefused].path = bundles->v[i];
+		refused[(*nrefused)++].why = why;
+	}
 	err = sc_rules_compile(rules);
 	if (err) {
 		sc_rules_destroy(rules);
@@ -314,6 +402,7 @@ int cmd_scan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "rules", required_argument, NULL, 'r' },
+		{ "defs", required_argument, NULL, 'D' },
 		{ "no-builtin", no_argument, NULL, 'B' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -326,10 +415,16 @@ int cmd_scan(int argc, char **argv)
 		{ "mount-errors", required_argument, NULL, 'M' },
 		{ "report", required_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "storm-threshold", required_argument, NULL, 'H' },
+		{ "release-hold", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct list rules_paths = { 0 }, excludes = { 0 }, disks = { 0 };
-	struct list mount_errors = { 0 };
+	struct list bundles = { 0 };
+	struct refusal *refused;
+	size_t nrefused = 0;
+	struct list mount_errors = { 0 }, releases = { 0 };
+	struct sc_storm_opts storm;
 	struct scan_state st = { 0 };
 	struct sc_scan_opts opts;
 	struct sc_rules *rules = NULL;
@@ -340,11 +435,13 @@ int cmd_scan(int argc, char **argv)
 	struct sigaction sa, old_int, old_term;
 
 	sc_scan_opts_init(&opts);
+	sc_storm_opts_init(&storm);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:d:j:e:xq", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'r': list_add(&rules_paths, optarg); break;
+		case 'D': list_add(&bundles, optarg); break;
 		case 'B': builtin = 0; break;
 		case 'd': list_add(&disks, optarg); break;
 		case 'j':
@@ -371,6 +468,23 @@ int cmd_scan(int argc, char **argv)
 		case 'M': read_lines(optarg, &mount_errors); break;
 		case 'R': text_path = optarg; break;
 		case 'q': st.quiet = 1; break;
+		case 'H': {
+			unsigned n;
+
+			if (parse_uint(optarg, UINT_MAX, &n))
+				die("invalid --storm-threshold '%s': want a "
+				    "number of files, 0 for no limit",
+				    optarg);
+			storm.threshold = n;
+			break;
+		}
+		case 'L':
+			if (!valid_release(optarg))
+				die("invalid --release-hold '%s': want "
+				    "NAMESPACE:RULE or RULE",
+				    optarg);
+			list_add(&releases, optarg);
+			break;
 		default:
 			fputs(cmd_scan_usage, stderr);
 			return EXIT_ERROR;
@@ -385,14 +499,22 @@ int cmd_scan(int argc, char **argv)
 	opts.nexcludes = excludes.n;
 	opts.mount_errors = mount_errors.v;
 	opts.nmount_errors = mount_errors.n;
+	storm.release = releases.v;
+	storm.nrelease = releases.n;
 	st.progress = !st.quiet && isatty(STDERR_FILENO);
 
-	if (load_rules(&rules_paths, builtin, &rules))
+	refused = calloc(bundles.n ? bundles.n : 1, sizeof(*refused));
+	if (!refused)
+		die("out of memory");
+	if (load_rules(&rules_paths, &bundles, builtin, &rules, refused,
+		       &nrefused))
 		return EXIT_ERROR;
 	err = sc_report_create("rescue", RESCUE_VERSION, &st.report);
 	if (err)
 		die("%s", sc_strerror(err));
 	sc_report_set_rules(st.report, rules);
+	for (size_t i = 0; i < nrefused; i++)
+		sc_report_refused(st.report, refused[i].path, refused[i].why);
 
 	err = sc_scan_create(rules, &opts, &cb, &scan);
 	if (err)
@@ -433,6 +555,7 @@ int cmd_scan(int argc, char **argv)
 		}
 	}
 	sc_report_finish(st.report);
+	apply_holds(&st, &storm);
 	sc_scan_destroy(scan);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -442,6 +565,7 @@ int cmd_scan(int argc, char **argv)
 		error("scan canceled; the reports cover what was scanned");
 		status = EXIT_ERROR;
 	} else if (status != EXIT_ERROR && sc_report_detections(st.report)) {
+		/* Held detections included: held is not clean. */
 		status = EXIT_FOUND;
 	}
 	if (!st.quiet) {
@@ -465,8 +589,11 @@ int cmd_scan(int argc, char **argv)
 	sc_report_destroy(st.report);
 	sc_rules_destroy(rules);
 	free(rules_paths.v);
+	free(bundles.v);
+	free(refused);
 	free(excludes.v);
 	free(disks.v);
+	free(releases.v);
 	for (size_t i = 0; i < mount_errors.n; i++)
 		free((char *)mount_errors.v[i]);
 	free(mount_errors.v);

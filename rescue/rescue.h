@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "sc/defs.h"
+
 #define RESCUE_VERSION "0.1.0"
 /* Volume label of our own ISO image (image/mkiso.sh). */
 #define RESCUE_LABEL "RESCUE"
@@ -29,6 +31,12 @@ int cmd_efi(int argc, char **argv);
 extern const char cmd_efi_usage[];
 int cmd_probe(int argc, char **argv);
 extern const char cmd_probe_usage[];
+int cmd_defs(int argc, char **argv);
+extern const char cmd_defs_usage[];
+
+/* Trusted definitions keys (generated from rescue/keys/ at build time). */
+extern const struct sc_defs_key trusted_keys[];
+extern const size_t trusted_keys_count;
 
 /* The command table, for help. */
 const struct rescue_cmd *rescue_commands(size_t *n);

@@ -14,6 +14,9 @@ static const char *const messages[SC_ERROR_MAX] = {
 	[SC_ECANCELED] = "canceled",
 	[SC_ENOTDISK] = "not a disk or disk image",
 	[SC_ESTATE] = "operation out of order",
+	[SC_EFORMAT] = "malformed file",
+	[SC_ESIGNATURE] = "signature not valid",
+	[SC_EYARAVER] = "compiled by a different YARA version",
 };
 
 const char *sc_strerror(int err)

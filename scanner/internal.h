@@ -10,8 +10,8 @@
 
 struct sc_rules;
 
-/* The compiled libyara rules of a set, or NULL before sc_rules_compile. */
-YR_RULES *sc_rules_yara(const struct sc_rules *rules);
+/* The libyara rules of set i (see sc_rules_set), or NULL. */
+YR_RULES *sc_rules_yara(const struct sc_rules *rules, size_t i);
 
 /* malloc'd copies; NULL on allocation failure. */
 char *sc_xstrdup(const char *s);

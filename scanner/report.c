@@ -15,6 +15,7 @@
 #include "sc/error.h"
 #include "sc/report.h"
 #include "sc/rules.h"
+#include "sc/storm.h"
 #include "sc/volume.h"
 
 struct tgt {
@@ -23,15 +24,18 @@ struct tgt {
 };
 
 struct sc_report {
-	json_t *root, *targets, *detections;
+	json_t *root, *targets, *detections, *holds;
 	struct tgt *t;
 	size_t nt, at;
-	uint64_t ndetections;
+	uint64_t ndetections, nheld;
+	struct sc_storm *storm; /* per-rule file counts, then the holds */
 	unsigned failed;
 	struct timespec start;
 };
 
 #define JSON_OOM(x) ((x) ? SC_OK : SC_ENOMEM)
+
+static const char *s_of(json_t *o, const char *key);
 
 static json_t *jstr(const char *s)
 {
@@ -114,9 +118,11 @@ int sc_report_create(const char *program, const char *version,
 	r->root = json_object();
 	r->targets = json_array();
 	r->detections = json_array();
+	r->holds = json_array();
 	prog = json_pack("{s:s?, s:s?}", "name", program, "version", version);
 	/* Placeholders fix the key order of the written report. */
-	if (!r->root || !r->targets || !r->detections || !prog ||
+	if (!r->root || !r->targets || !r->detections || !r->holds || !prog ||
+	    sc_storm_create(&r->storm) ||
 	    json_object_set_new(r->root, "schema", json_integer(1)) ||
 	    json_object_set_new(r->root, "program", prog) ||
 	    json_object_set_new(r->root, "started", json_null()) ||
@@ -126,8 +132,10 @@ int sc_report_create(const char *program, const char *version,
 	    json_object_set_new(r->root, "rules", json_null()) ||
 	    json_object_set_new(r->root, "summary", json_null()) ||
 	    json_object_set_new(r->root, "uefi", json_null()) ||
+	    json_object_set_new(r->root, "storm_guard", json_null()) ||
 	    json_object_set(r->root, "targets", r->targets) ||
-	    json_object_set(r->root, "detections", r->detections)) {
+	    json_object_set(r->root, "detections", r->detections) ||
+	    json_object_set(r->root, "holds", r->holds)) {
 		sc_report_destroy(r);
 		return SC_ENOMEM;
 	}
@@ -156,6 +164,33 @@ int sc_report_set_rules(struct sc_report *r, const struct sc_rules *rules)
 		failed += !s->loaded;
 	}
 	json_object_set_new(o, "count", json_integer(sc_rules_count(rules)));
+	{
+		json_t *sets = json_array();
+
+		for (size_t i = 0; sets && i < sc_rules_set_count(rules); i++) {
+			const struct sc_rules_set *rs = sc_rules_set(rules, i);
+			char when[32] = "";
+
+			if (rs->created) {
+				struct timespec ts = { (time_t)rs->created, 0 };
+
+				iso_time(&ts, when);
+			}
+			json_array_append_new(
+				sets,
+				json_pack("{s:s, s:I, s:s?, s:i, s:b, s:s?, s:s?, s:s?}",
+					  "name", rs->name, "version",
+					  (json_int_t)rs->version, "created",
+					  when[0] ? when : NULL, "rules",
+					  (int)rs->rules, "signed",
+					  rs->key_id[0] != '\0', "key_id",
+					  rs->key_id[0] ? rs->key_id : NULL,
+					  "key_name",
+					  rs->key_name[0] ? rs->key_name : NULL,
+					  "path", rs->path[0] ? rs->path : NULL));
+		}
+		json_object_set_new(o, "sets", sets);
+	}
 	json_object_set_new(o, "sources_failed", json_integer((json_int_t)failed));
 	json_object_set_new(o, "sources", srcs);
 	return json_object_set_new(r->root, "rules", o) ? SC_ENOMEM : SC_OK;
@@ -163,6 +198,26 @@ oom:
 	json_decref(o);
 	json_decref(srcs);
 	return SC_ENOMEM;
+}
+
+int sc_report_refused(struct sc_report *r, const char *path, const char *why)
+{
+	json_t *rules = json_object_get(r->root, "rules"), *list, *j;
+
+	if (!json_is_object(rules))
+		return SC_ESTATE; /* after sc_report_set_rules */
+	list = json_object_get(rules, "refused");
+	if (!list) {
+		list = json_array();
+		if (!list || json_object_set_new(rules, "refused", list))
+			return SC_ENOMEM;
+	}
+	j = json_object();
+	if (!j || set_path(j, "path", path, strlen(path)) ||
+	    json_object_set_new(j, "reason", jstr(why)) ||
+	    json_array_append_new(list, j))
+		return SC_ENOMEM;
+	return SC_OK;
 }
 
 int sc_report_set_options(struct sc_report *r, const struct sc_scan_opts *o,
@@ -205,6 +260,82 @@ void sc_report_finish(struct sc_report *r)
 	       (double)(end.tv_nsec - r->start.tv_nsec) / 1e9;
 	json_object_set_new(r->root, "finished", json_string(buf));
 	json_object_set_new(r->root, "seconds", json_real(secs));
+}
+
+int sc_report_apply_holds(struct sc_report *r,
+			  const struct sc_storm_opts *o)
+{
+	json_t *d, *rel, *pol;
+	size_t i;
+	int err = sc_storm_decide(r->storm, o);
+
+	if (err)
+		return err;
+	r->nheld = 0;
+	json_array_foreach(r->detections, i, d)
+	{
+		const char *ns = json_string_value(json_object_get(d, "namespace"));
+		const char *rule = json_string_value(json_object_get(d, "rule"));
+		const struct sc_storm_hold *h = sc_storm_hold_of(r->storm, ns, rule);
+		int held = h && !h->released;
+
+		json_object_set_new(d, "held", json_boolean(held));
+		if (held) {
+			json_object_set_new(d, "hold_reason", json_string(h->reason));
+			r->nheld++;
+		} else {
+			json_object_del(d, "hold_reason");
+		}
+	}
+	json_array_clear(r->holds);
+	for (i = 0; i < sc_storm_nholds(r->storm); i++) {
+		const struct sc_storm_hold *h = sc_storm_hold_at(r->storm, i);
+		json_t *set = json_null(), *ver = json_null(), *j;
+		size_t k;
+
+		/* The set and version of the rule, from its detections. */
+		json_array_foreach(r->detections, k, d)
+		{
+			if (!strcmp(s_of(d, "namespace"), h->ns) &&
+			    !strcmp(s_of(d, "rule"), h->rule)) {
+				if (json_is_string(json_object_get(d, "set"))) {
+					set = json_incref(json_object_get(d, "set"));
+					ver = json_incref(
+						json_object_get(d, "set_version"));
+				}
+				break;
+			}
+		}
+		j = json_pack("{s:s, s:s, s:o?, s:o?, s:I, s:s, s:b, s:s?, s:s?}",
+			      "rule", h->rule, "namespace", h->ns, "set", set,
+			      "set_version", ver, "files", (json_int_t)h->files,
+			      "reason", h->reason, "released", h->released,
+			      "released_by",
+			      h->released ? h->released_by : NULL,
+			      "released_at",
+			      h->released ? h->released_at : NULL);
+
+		if (!j || json_array_append_new(r->holds, j))
+			return SC_ENOMEM;
+	}
+	rel = json_array();
+	for (i = 0; rel && i < o->nrelease; i++)
+		json_array_append_new(rel, json_string(o->release[i]));
+	pol = json_pack("{s:I, s:o?}", "threshold", (json_int_t)o->threshold,
+			"release_hold", rel);
+	if (!pol || json_object_set_new(r->root, "storm_guard", pol))
+		return SC_ENOMEM;
+	return SC_OK;
+}
+
+const struct sc_storm *sc_report_storm(const struct sc_report *r)
+{
+	return r ? r->storm : NULL;
+}
+
+uint64_t sc_report_detections_held(const struct sc_report *r)
+{
+	return r ? r->nheld : 0;
 }
 
 /* The target's object, created on first use. */
@@ -314,12 +445,19 @@ static int add_detection(struct sc_report *r, const struct sc_item *it,
 	json_object_set_new(d, "filetype", jstr(it->filetype));
 	json_object_set_new(d, "size", json_integer((json_int_t)it->size));
 	json_object_set_new(d, "sha256", jstr(it->sha256));
+	json_object_set_new(d, "set", jstr(m->set));
+	json_object_set_new(d, "set_version",
+			    json_integer((json_int_t)m->set_version));
 	json_object_set_new(d, "rule", jstr(m->rule));
 	json_object_set_new(d, "namespace", jstr(m->ns));
 	json_object_set_new(d, "tags", tags);
 	json_object_set_new(d, "meta", meta_json(m));
 	json_object_set_new(d, "strings", strs);
-	if (json_array_append_new(r->detections, d))
+	/* Decided by sc_report_apply_holds, once every count is in. */
+	json_object_set_new(d, "held", json_false());
+	if (json_array_append_new(r->detections, d) ||
+	    sc_storm_add(r->storm, m->ns, m->rule, it->path, it->path_len,
+			 it->area))
 		return SC_ENOMEM;
 	r->ndetections++;
 	return SC_OK;
@@ -688,13 +826,15 @@ static json_int_t sum_targets(const struct sc_report *r, const char *key)
 
 static json_t *summary(const struct sc_report *r)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:i}", "files_scanned",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+			 "files_scanned",
 			 sum_targets(r, "files_scanned"), "bytes_scanned",
 			 sum_targets(r, "bytes_scanned"), "files_matched",
 			 sum_targets(r, "files_matched"), "files_not_scanned",
 			 sum_targets(r, "files_not_scanned"), "bytes_not_scanned",
 			 sum_targets(r, "bytes_not_scanned"), "detections",
-			 (json_int_t)r->ndetections, "targets_failed",
+			 (json_int_t)r->ndetections, "detections_held",
+			 (json_int_t)r->nheld, "targets_failed",
 			 (int)r->failed);
 }
 
@@ -838,6 +978,107 @@ static void put_path(FILE *f, json_t *o)
 	free(raw);
 }
 
+/* ns:rule as one shell word: quoted unless plainly safe. */
+static void put_shell_word(FILE *f, const char *ns, const char *rule)
+{
+	char *w = sc_xasprintf("%s:%s", ns, rule);
+	char *d;
+	int plain = 1;
+
+	if (!w) {
+		fputs("?", f);
+		return;
+	}
+	for (const char *p = w; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_-.:/+@%,=", *p))
+			plain = 0;
+	d = sc_display_name(w, strlen(w));
+	if (plain || !d) {
+		fputs(d ? d : "?", f);
+	} else {
+		fputc('\'', f);
+		for (const char *p = d; *p; p++)
+			if (*p == '\'')
+				fputs("'\\''", f);
+			else
+				fputc(*p, f);
+		fputc('\'', f);
+	}
+	free(d);
+	free(w);
+}
+
+/*
+ * The HELD section: every held rule with its count, the reason and the one
+ * option that releases it, then the holds already released.
+ */
+static void write_holds(const struct sc_report *r, FILE *f)
+{
+	const char *prog = s_of(json_object_get(r->root, "program"), "name");
+	size_t i, held = 0, released = 0;
+	json_t *h;
+
+	json_array_foreach(r->holds, i, h)
+	{
+		if (json_is_true(json_object_get(h, "released")))
+			released++;
+		else
+			held++;
+	}
+	if (held) {
+		fprintf(f, "\nHELD: %zu rule%s, %llu detection%s held for "
+			   "review, not acted on\n",
+			held, held == 1 ? "" : "s",
+			(unsigned long long)r->nheld, r->nheld == 1 ? "" : "s");
+		fputs("  A rule that fires on many files or on a Windows system "
+		      "or boot file may come\n"
+		      "  from a bad definitions update. A held detection is a "
+		      "question, not a verdict:\n"
+		      "  mass infections are real, so look at the files. No "
+		      "action is taken on held\n"
+		      "  detections until the hold is released; they still "
+		      "count as found.\n",
+		      f);
+	}
+	json_array_foreach(r->holds, i, h)
+	{
+		if (json_is_true(json_object_get(h, "released")))
+			continue;
+		fputs("  HELD ", f);
+		put_safe(f, s_of(h, "namespace"));
+		fputc(':', f);
+		put_safe(f, s_of(h, "rule"));
+		fprintf(f, ": %llu file%s, ", (unsigned long long)n_of(h, "files"),
+			n_of(h, "files") == 1 ? "" : "s");
+		put_safe(f, s_of(h, "reason"));
+		fprintf(f, "\n    release: %s scan --release-hold ",
+			*prog ? prog : "rescue");
+		put_shell_word(f, s_of(h, "namespace"), s_of(h, "rule"));
+		fputs(" (with the same paths and options)\n", f);
+	}
+	if (released)
+		fprintf(f, "\nholds released: %zu\n", released);
+	json_array_foreach(r->holds, i, h)
+	{
+		if (!json_is_true(json_object_get(h, "released")))
+			continue;
+		fputs("  released ", f);
+		put_safe(f, s_of(h, "namespace"));
+		fputc(':', f);
+		put_safe(f, s_of(h, "rule"));
+		fprintf(f, " (%llu file%s, ", (unsigned long long)n_of(h, "files"),
+			n_of(h, "files") == 1 ? "" : "s");
+		put_safe(f, s_of(h, "reason"));
+		fputs(") by ", f);
+		put_safe(f, json_is_string(json_object_get(h, "released_by"))
+				    ? s_of(h, "released_by")
+				    : "unknown");
+		fprintf(f, " at %s: reported as normal detections\n",
+			s_of(h, "released_at"));
+	}
+}
+
 int sc_report_write_text(const struct sc_report *r, FILE *f,
 			 unsigned max_list)
 {
@@ -856,6 +1097,27 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 		fprintf(f, "rules: %llu loaded from %zu sources\n",
 			(unsigned long long)n_of(rules, "count"),
 			json_array_size(json_object_get(rules, "sources")));
+		json_array_foreach(json_object_get(rules, "sets"), i, src)
+		{
+			if (!strcmp(s_of(src, "name"), "local"))
+				fprintf(f, "  set local: %llu rules from source files "
+					   "(unsigned)\n",
+					(unsigned long long)n_of(src, "rules"));
+			else
+				fprintf(f, "  set %s version %llu of %s: %llu rules, "
+					   "signed by %s\n",
+					s_of(src, "name"),
+					(unsigned long long)n_of(src, "version"),
+					s_of(src, "created"),
+					(unsigned long long)n_of(src, "rules"),
+					s_of(src, "key_name"));
+		}
+		json_array_foreach(json_object_get(rules, "refused"), i, src)
+		{
+			fputs("  REFUSED definitions ", f);
+			put_path(f, src);
+			fprintf(f, ": %s\n", s_of(src, "reason"));
+		}
 		json_array_foreach(json_object_get(rules, "sources"), i, src)
 			if (!json_is_true(json_object_get(src, "loaded"))) {
 				fputs("  rules file not loaded: ", f);
@@ -864,7 +1126,11 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 			}
 	}
 
-	fprintf(f, "\ndetections: %zu\n", json_array_size(r->detections));
+	fprintf(f, "\ndetections: %zu", json_array_size(r->detections));
+	if (r->nheld)
+		fprintf(f, ", %llu held for review (see HELD below)",
+			(unsigned long long)r->nheld);
+	fputc('\n', f);
 	json_array_foreach(r->detections, i, e)
 	{
 		fputs("  ", f);
@@ -872,14 +1138,20 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 		if (json_is_string(json_object_get(e, "area")))
 			fprintf(f, " [%s]", s_of(e, "area"));
 		fprintf(f, "\n    %s:%s", s_of(e, "namespace"), s_of(e, "rule"));
+		if (strcmp(s_of(e, "set"), "local"))
+			fprintf(f, " (set %s version %llu)", s_of(e, "set"),
+				(unsigned long long)n_of(e, "set_version"));
 		if (json_is_string(json_object_get(json_object_get(e, "meta"),
 						   "description"))) {
 			fputs(" - ", f);
 			put_safe(f, s_of(json_object_get(e, "meta"),
 					 "description"));
 		}
+		if (json_is_true(json_object_get(e, "held")))
+			fputs(" [HELD]", f);
 		fprintf(f, "\n    sha256 %s\n", s_of(e, "sha256"));
 	}
+	write_holds(r, f);
 
 	if (json_is_object(json_object_get(r->root, "uefi"))) {
 		json_t *u = json_object_get(r->root, "uefi"), *en;
@@ -994,6 +1266,8 @@ void sc_report_destroy(struct sc_report *r)
 	free(r->t);
 	json_decref(r->targets);
 	json_decref(r->detections);
+	json_decref(r->holds);
 	json_decref(r->root);
+	sc_storm_destroy(r->storm);
 	free(r);
 }

@@ -11,9 +11,17 @@
 #include "sc/error.h"
 #include "sc/rules.h"
 
+struct set {
+	struct sc_rules_set pub;
+	YR_RULES *yr;
+};
+
 struct sc_rules {
 	YR_COMPILER *compiler;
 	YR_RULES *compiled;
+	struct set *sets;
+	size_t nsets;
+	int compiled_done;
 	sc_diag_fn diag;
 	void *ctx;
 	struct sc_rules_source *src;
@@ -189,7 +197,7 @@ static int add_one(struct sc_rules *r, const char *path, const char *ns,
 	FILE *f = NULL;
 	int err;
 
-	if (!r->compiler)
+	if (!r->compiler || r->compiled_done)
 		return SC_ESTATE;
 	s = new_source(r, path, ns);
 	if (!s)
@@ -339,27 +347,195 @@ int sc_rules_add_source(struct sc_rules *r, const char *name, const char *ns,
 	return add_one(r, name, ns, text);
 }
 
+static int add_set(struct sc_rules *r, YR_RULES *yr, const char *name,
+		   const struct sc_defs_info *info, const struct sc_defs_key *key,
+		   const char *path, unsigned count, int first)
+{
+	struct set *v = realloc(r->sets, (r->nsets + 1) * sizeof(*v));
+	struct set *st;
+
+	if (!v)
+		return SC_ENOMEM;
+	r->sets = v;
+	if (first) {
+		memmove(v + 1, v, r->nsets * sizeof(*v));
+		st = &v[0];
+	} else {
+		st = &v[r->nsets];
+	}
+	memset(st, 0, sizeof(*st));
+	st->yr = yr;
+	st->pub.name = sc_xstrdup(name);
+	st->pub.version = info ? info->version : 0;
+	st->pub.created = info ? info->created : 0;
+	st->pub.key_id = sc_xstrdup(info ? info->key_id : "");
+	st->pub.key_name = sc_xstrdup(key && key->name ? key->name : "");
+	st->pub.path = sc_xstrdup(path ? path : "");
+	st->pub.rules = count;
+	r->nsets++;
+	if (!st->pub.name || !st->pub.key_id || !st->pub.key_name ||
+	    !st->pub.path)
+		return SC_ENOMEM;
+	return SC_OK;
+}
+
+/* libyara reads the compiled rules through a stream: from memory here. */
+struct memstream {
+	const unsigned char *p;
+	size_t left;
+	unsigned char *out;
+	size_t len, alloc;
+	int failed;
+};
+
+static size_t mem_read(void *ptr, size_t size, size_t count, void *ud)
+{
+	struct memstream *m = ud;
+	size_t i;
+
+	for (i = 0; i < count && size <= m->left; i++) {
+		memcpy((char *)ptr + i * size, m->p, size);
+		m->p += size;
+		m->left -= size;
+	}
+	return i;
+}
+
+static size_t mem_write(const void *ptr, size_t size, size_t count, void *ud)
+{
+	struct memstream *m = ud;
+	size_t n = size * count;
+
+	if (count && n / count != size)
+		return 0;
+	if (m->alloc - m->len < n) {
+		size_t na = m->alloc ? m->alloc : 65536;
+		unsigned char *q;
+
+		while (na - m->len < n)
+			na *= 2;
+		q = realloc(m->out, na);
+		if (!q) {
+			m->failed = 1;
+			return 0;
+		}
+		m->out = q;
+		m->alloc = na;
+	}
+	memcpy(m->out + m->len, ptr, n);
+	m->len += n;
+	return count;
+}
+
+int sc_rules_add_bundle(struct sc_rules *r, const char *path,
+			const struct sc_defs_key *keys, size_t nkeys,
+			struct sc_defs_info *info, const char **why)
+{
+	const struct sc_defs_key *key;
+	struct memstream m = { 0 };
+	YR_STREAM stream;
+	YR_RULES *yr = NULL;
+	YR_RULE *rule;
+	unsigned char *data;
+	unsigned count = 0;
+	size_t n = 0;
+	FILE *f;
+	long sz;
+	int err;
+
+	*why = NULL;
+	f = fopen(path, "rb");
+	if (!f)
+		return SC_EOPEN;
+	if (fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return SC_EREAD;
+	}
+	if ((unsigned long)sz > SC_DEFS_MAX_SIZE) {
+		fclose(f);
+		memset(info, 0, sizeof(*info));
+		*why = "oversized: larger than any definitions bundle can be";
+		return SC_EFORMAT;
+	}
+	data = malloc(sz ? (size_t)sz : 1);
+	if (!data) {
+		fclose(f);
+		return SC_ENOMEM;
+	}
+	n = fread(data, 1, (size_t)sz, f);
+	fclose(f);
+	if (n != (size_t)sz) {
+		free(data);
+		return SC_EREAD;
+	}
+	err = sc_defs_verify(data, n, keys, nkeys, info, &key, why);
+	if (err) {
+		free(data);
+		return err;
+	}
+	for (size_t i = 0; i < r->nsets; i++)
+		if (!strcmp(r->sets[i].pub.name, info->set)) {
+			free(data);
+			*why = "a set of that name is already loaded";
+			return SC_EINVAL;
+		}
+	m.p = data + SC_DEFS_HEADER_SIZE;
+	m.left = (size_t)info->rules_size;
+	stream.user_data = &m;
+	stream.read = mem_read;
+	stream.write = NULL;
+	err = yr_rules_load_stream(&stream, &yr);
+	free(data);
+	if (err != ERROR_SUCCESS) {
+		*why = "the signed rules could not be loaded by libyara";
+		return SC_EFORMAT;
+	}
+	yr_rules_foreach(yr, rule) count++;
+	err = add_set(r, yr, info->set, info, key, path, count, 0);
+	if (err)
+		return err;
+	return SC_OK;
+}
+
 int sc_rules_compile(struct sc_rules *r)
 {
 	int err;
 
-	if (!r || !r->compiler)
+	if (!r || r->compiled_done)
 		return SC_ESTATE;
-	if (r->nrules == 0)
-		return SC_ENORULES;
-	err = yr_compiler_get_rules(r->compiler, &r->compiled);
-	yr_compiler_destroy(r->compiler);
-	r->compiler = NULL;
-	if (err != ERROR_SUCCESS) {
+	r->compiled_done = 1;
+	if (r->nrules) {
+		err = yr_compiler_get_rules(r->compiler, &r->compiled);
+		yr_compiler_destroy(r->compiler);
+		r->compiler = NULL;
+		if (err != ERROR_SUCCESS) {
+			r->compiled = NULL;
+			return err == ERROR_INSUFFICIENT_MEMORY ? SC_ENOMEM
+								: SC_EYARA;
+		}
+		/* The set owns the rules from here on. */
+		err = add_set(r, r->compiled, "local", NULL, NULL, NULL,
+			      r->nrules, 1);
 		r->compiled = NULL;
-		return err == ERROR_INSUFFICIENT_MEMORY ? SC_ENOMEM : SC_EYARA;
+		if (err)
+			return err;
+	} else {
+		yr_compiler_destroy(r->compiler);
+		r->compiler = NULL;
 	}
-	return SC_OK;
+	return r->nsets ? SC_OK : SC_ENORULES;
 }
 
 unsigned sc_rules_count(const struct sc_rules *r)
 {
-	return r && r->compiled ? r->nrules : 0;
+	unsigned n = 0;
+
+	if (!r || !r->compiled_done)
+		return 0;
+	for (size_t i = 0; i < r->nsets; i++)
+		n += r->sets[i].pub.rules;
+	return n;
 }
 
 size_t sc_rules_source_count(const struct sc_rules *r)
@@ -373,9 +549,42 @@ const struct sc_rules_source *sc_rules_source(const struct sc_rules *r,
 	return r && i < r->nsrc ? &r->src[i] : NULL;
 }
 
-YR_RULES *sc_rules_yara(const struct sc_rules *r)
+size_t sc_rules_set_count(const struct sc_rules *r)
 {
-	return r ? r->compiled : NULL;
+	return r && r->compiled_done ? r->nsets : 0;
+}
+
+const struct sc_rules_set *sc_rules_set(const struct sc_rules *r, size_t i)
+{
+	return r && r->compiled_done && i < r->nsets ? &r->sets[i].pub : NULL;
+}
+
+YR_RULES *sc_rules_yara(const struct sc_rules *r, size_t i)
+{
+	return r && r->compiled_done && i < r->nsets ? r->sets[i].yr : NULL;
+}
+
+int sc_rules_save_local(const struct sc_rules *r, void **data, size_t *n)
+{
+	struct memstream m = { 0 };
+	YR_STREAM stream;
+
+	*data = NULL;
+	*n = 0;
+	if (!r || !r->compiled_done || !r->nsets ||
+	    strcmp(r->sets[0].pub.name, "local"))
+		return SC_ESTATE;
+	stream.user_data = &m;
+	stream.read = NULL;
+	stream.write = mem_write;
+	if (yr_rules_save_stream(r->sets[0].yr, &stream) != ERROR_SUCCESS ||
+	    m.failed) {
+		free(m.out);
+		return SC_ENOMEM;
+	}
+	*data = m.out;
+	*n = m.len;
+	return SC_OK;
 }
 
 void sc_rules_destroy(struct sc_rules *r)
@@ -386,6 +595,15 @@ void sc_rules_destroy(struct sc_rules *r)
 		yr_compiler_destroy(r->compiler);
 	if (r->compiled)
 		yr_rules_destroy(r->compiled);
+	for (size_t i = 0; i < r->nsets; i++) {
+		if (r->sets[i].yr)
+			yr_rules_destroy(r->sets[i].yr);
+		free((char *)r->sets[i].pub.name);
+		free((char *)r->sets[i].pub.key_id);
+		free((char *)r->sets[i].pub.key_name);
+		free((char *)r->sets[i].pub.path);
+	}
+	free(r->sets);
 	for (size_t i = 0; i < r->nsrc; i++) {
 		free((char *)r->src[i].path);
 		free((char *)r->src[i].ns);

@@ -161,7 +161,7 @@ static int spawn(struct sc_scan *s, struct worker *w)
 			if (s->w[i].fd >= 0)
 				close(s->w[i].fd);
 		close(sv[0]);
-		sc_worker_main(sv[1], sc_rules_yara(s->rules), s->opts.timeout);
+		sc_worker_main(sv[1], s->rules, s->opts.timeout);
 		_exit(0);
 	}
 	close(sv[1]);
@@ -288,7 +288,8 @@ static void free_decoded(struct decoded *d)
 /* Caps on counts read from a worker, which is not trusted to be sane. */
 #define MAX_DECODE 4096
 
-static int decode_matches(struct sc_rd *r, uint32_t n, struct decoded *d)
+static int decode_matches(const struct sc_scan *s, struct sc_rd *r,
+			  uint32_t n, struct decoded *d)
 {
 	if (n > MAX_DECODE)
 		return -1;
@@ -302,7 +303,16 @@ static int decode_matches(struct sc_rd *r, uint32_t n, struct decoded *d)
 		struct sc_meta *meta;
 		struct sc_string_match *sm;
 
+		uint32_t set;
+		const struct sc_rules_set *rs;
+
 		d->n++;
+		set = sc_rd_u32(r);
+		rs = sc_rules_set(s->rules, set);
+		if (!rs)
+			return -1;
+		m->set = rs->name;
+		m->set_version = rs->version;
 		m->rule = sc_rd_str(r, NULL);
 		m->ns = sc_rd_str(r, NULL);
 		cnt = sc_rd_u32(r);
@@ -359,7 +369,7 @@ static void handle_result(struct sc_scan *s, struct worker *w,
 	ftype = sc_rd_str(&r, NULL);
 	n = sc_rd_u32(&r);
 	if (r.bad || it.status > SC_ITEM_SKIPPED ||
-	    it.reason >= SC_REASON_MAX || decode_matches(&r, n, &d)) {
+	    it.reason >= SC_REASON_MAX || decode_matches(s, &r, n, &d)) {
 		free_decoded(&d);
 		memset(&it, 0, sizeof(it));
 		it.status = SC_ITEM_SKIPPED;
@@ -965,7 +975,7 @@ int sc_scan_create(const struct sc_rules *rules,
 	long cpus;
 
 	*out = NULL;
-	if (!rules || !sc_rules_yara(rules))
+	if (!rules || !sc_rules_set_count(rules))
 		return SC_ESTATE;
 	s = calloc(1, sizeof(*s));
 	if (!s)

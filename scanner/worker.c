@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "sc/error.h"
+#include "sc/rules.h"
 #include "sc/scan.h"
 #include "worker.h"
 
@@ -42,6 +43,7 @@ struct wres {
 	const char *filetype;
 	uint32_t nmatches;
 	struct sc_buf matches;
+	uint32_t set; /* index of the set being scanned */
 };
 
 static ssize_t write_all(int fd, const void *p, size_t n)
@@ -191,6 +193,7 @@ static int on_yara(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *ud)
 	struct wres *res = ud;
 
 	if (msg == CALLBACK_MSG_RULE_MATCHING) {
+		sc_buf_u32(&res->matches, res->set);
 		put_rule(&res->matches, ctx, data);
 		res->nmatches++;
 	}
@@ -227,6 +230,12 @@ static const char *sniff_type(const unsigned char *h, size_t n)
 	return "";
 }
 
+/* One libyara scanner per rule set; a job runs them all. */
+struct scanners {
+	YR_SCANNER **v;
+	size_t n;
+};
+
 static void set_externals(YR_SCANNER *sc, const char *path,
 			  const char *filetype, const char *owner)
 {
@@ -254,10 +263,16 @@ static void set_externals(YR_SCANNER *sc, const char *path,
 	yr_scanner_define_string_variable(sc, "owner", owner);
 }
 
-static void scan_buffer(YR_SCANNER *sc, struct wres *res,
+static void scan_buffer(const struct scanners *sc, struct wres *res,
 			const unsigned char *data, size_t n)
 {
-	int rc = yr_scanner_scan_mem(sc, data, n);
+	int rc = ERROR_SUCCESS;
+
+	for (size_t i = 0; i < sc->n && rc == ERROR_SUCCESS; i++) {
+		res->set = (uint32_t)i;
+		yr_scanner_set_callback(sc->v[i], on_yara, res);
+		rc = yr_scanner_scan_mem(sc->v[i], data, n);
+	}
 
 	switch (rc) {
 	case ERROR_SUCCESS:
@@ -336,7 +351,8 @@ static void test_hooks(const unsigned char *head, size_t n)
 }
 #endif
 
-static void scan_file(YR_SCANNER *sc, const struct wjob *job, struct wres *res)
+static void scan_file(const struct scanners *sc, const struct wjob *job,
+		      struct wres *res)
 {
 	unsigned char head[16];
 	ssize_t hn;
@@ -390,7 +406,8 @@ static void scan_file(YR_SCANNER *sc, const struct wjob *job, struct wres *res)
 	}
 	snprintf(owner, sizeof(owner), "%lu", (unsigned long)st.st_uid);
 	res->filetype = sniff_type(head, (size_t)hn);
-	set_externals(sc, job->path, res->filetype, owner);
+	for (size_t i = 0; i < sc->n; i++)
+		set_externals(sc->v[i], job->path, res->filetype, owner);
 	scan_buffer(sc, res, map ? map : (const void *)"", (size_t)res->size);
 	if (res->status == SC_ITEM_MATCH)
 		hash_fd(fd, 0, res->size, res->sha256);
@@ -400,7 +417,8 @@ out:
 	close(fd);
 }
 
-static void scan_area(YR_SCANNER *sc, const struct wjob *job, struct wres *res)
+static void scan_area(const struct scanners *sc, const struct wjob *job,
+		      struct wres *res)
 {
 	unsigned char *buf;
 	uint64_t done = 0;
@@ -441,13 +459,17 @@ static void scan_area(YR_SCANNER *sc, const struct wjob *job, struct wres *res)
 		char name[64];
 
 		snprintf(name, sizeof(name), "%s", job->area ? job->area : "");
-		yr_scanner_define_string_variable(sc, "filename", name);
-		yr_scanner_define_string_variable(sc, "filepath", job->path);
-		yr_scanner_define_string_variable(sc, "extension", "");
-		yr_scanner_define_string_variable(sc, "filetype",
-						  job->filetype ? job->filetype
-								: "");
-		yr_scanner_define_string_variable(sc, "owner", "");
+		for (size_t i = 0; i < sc->n; i++) {
+			YR_SCANNER *y = sc->v[i];
+
+			yr_scanner_define_string_variable(y, "filename", name);
+			yr_scanner_define_string_variable(y, "filepath",
+							  job->path);
+			yr_scanner_define_string_variable(y, "extension", "");
+			yr_scanner_define_string_variable(
+				y, "filetype", job->filetype ? job->filetype : "");
+			yr_scanner_define_string_variable(y, "owner", "");
+		}
 		scan_buffer(sc, res, buf, (size_t)job->length);
 		if (res->status == SC_ITEM_MATCH)
 			sc_sha256_hex(buf, (size_t)job->length, res->sha256);
@@ -478,17 +500,24 @@ static void free_job(struct wjob *job)
 	free(job->filetype);
 }
 
-void sc_worker_main(int fd, YR_RULES *rules, unsigned timeout)
+void sc_worker_main(int fd, const struct sc_rules *rules, unsigned timeout)
 {
-	YR_SCANNER *sc;
+	struct scanners sc;
 
 	/* The engine owns the terminal; a Ctrl-C is its business, not ours. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	if (yr_scanner_create(rules, &sc) != ERROR_SUCCESS)
+	sc.n = sc_rules_set_count(rules);
+	sc.v = calloc(sc.n ? sc.n : 1, sizeof(*sc.v));
+	if (!sc.v)
 		_exit(3);
-	yr_scanner_set_flags(sc, SCAN_FLAGS_REPORT_RULES_MATCHING);
-	yr_scanner_set_timeout(sc, (int)timeout);
+	for (size_t i = 0; i < sc.n; i++) {
+		if (yr_scanner_create(sc_rules_yara(rules, i), &sc.v[i]) !=
+		    ERROR_SUCCESS)
+			_exit(3);
+		yr_scanner_set_flags(sc.v[i], SCAN_FLAGS_REPORT_RULES_MATCHING);
+		yr_scanner_set_timeout(sc.v[i], (int)timeout);
+	}
 
 	for (;;) {
 		unsigned char *msg;
@@ -507,11 +536,10 @@ void sc_worker_main(int fd, YR_RULES *rules, unsigned timeout)
 		free(msg);
 		memset(&res, 0, sizeof(res));
 		res.status = SC_ITEM_SKIPPED;
-		yr_scanner_set_callback(sc, on_yara, &res);
 		if (job.type == SC_JOB_AREA)
-			scan_area(sc, &job, &res);
+			scan_area(&sc, &job, &res);
 		else
-			scan_file(sc, &job, &res);
+			scan_file(&sc, &job, &res);
 
 		sc_buf_u8(&out, res.status);
 		sc_buf_u8(&out, res.reason);
@@ -540,6 +568,8 @@ void sc_worker_main(int fd, YR_RULES *rules, unsigned timeout)
 		}
 		sc_buf_free(&out);
 	}
-	yr_scanner_destroy(sc);
+	for (size_t i = 0; i < sc.n; i++)
+		yr_scanner_destroy(sc.v[i]);
+	free(sc.v);
 	_exit(0);
 }

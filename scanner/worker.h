@@ -9,7 +9,8 @@
  *         u64 max_size
  * Result: u8 status, u8 reason, str detail, u64 size, str sha256,
  *         str filetype (files; areas use the job's),
- *         u32 nmatches, then per match: str rule, str ns, u32 ntags, str...,
+ *         u32 nmatches, then per match: u32 set index, str rule, str ns,
+ *         u32 ntags, str...,
  *         u32 nmeta, (str key, u8 type, str value, u64 num)...,
  *         u32 nstrings, (str id, u64 offset, u32 length, str data)...
  */
@@ -35,7 +36,9 @@ int sc_frame_send(int fd, const struct sc_buf *payload);
  */
 int sc_frame_recv(int fd, unsigned char **out, size_t *len);
 
+struct sc_rules;
+
 /* The worker process body: serves jobs on fd until end of file. */
-void sc_worker_main(int fd, YR_RULES *rules, unsigned timeout);
+void sc_worker_main(int fd, const struct sc_rules *rules, unsigned timeout);
 
 #endif

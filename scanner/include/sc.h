@@ -12,6 +12,7 @@
 #include "sc/report.h"
 #include "sc/rules.h"
 #include "sc/scan.h"
+#include "sc/storm.h"
 #include "sc/volume.h"
 
 #endif

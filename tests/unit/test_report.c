@@ -104,7 +104,7 @@ static void json_round_trip(void **state)
 		{ "active", SC_META_BOOLEAN, NULL, 1 },
 	};
 	struct sc_string_match sm = { "$mz", 4096, 4, data, 4 };
-	struct sc_match m = { "Rule_One", "good", 2, tags, 3, meta, 1, &sm };
+	struct sc_match m = { "Rule_One", "good", 2, tags, 3, meta, 1, &sm, "local", 0 };
 	struct sc_rules *rules = small_rules();
 	struct sc_report *rep;
 	struct sc_scan_opts o;
@@ -263,7 +263,7 @@ static void json_round_trip(void **state)
 
 static void non_utf8_paths(void **state)
 {
-	struct sc_match m = { "R", "ns", 0, NULL, 0, NULL, 0, NULL };
+	struct sc_match m = { "R", "ns", 0, NULL, 0, NULL, 0, NULL, "local", 0 };
 	struct sc_report *rep;
 	struct sc_item it;
 	struct sc_target_stats st;
@@ -312,7 +312,7 @@ static void non_utf8_paths(void **state)
 /* Valid UTF-8 (NFD, emoji) is kept as is, with no path_hex. */
 static void utf8_paths_exact(void **state)
 {
-	struct sc_match m = { "R", "ns", 0, NULL, 0, NULL, 0, NULL };
+	struct sc_match m = { "R", "ns", 0, NULL, 0, NULL, 0, NULL, "local", 0 };
 	struct sc_report *rep;
 	struct sc_item it;
 	json_t *j, *x;
@@ -457,8 +457,8 @@ static void target_outcomes(void **state)
 static void one_detection_per_rule(void **state)
 {
 	struct sc_match m[2] = {
-		{ "R1", "ns", 0, NULL, 0, NULL, 0, NULL },
-		{ "R2", "ns", 0, NULL, 0, NULL, 0, NULL },
+		{ "R1", "ns", 0, NULL, 0, NULL, 0, NULL, "local", 0 },
+		{ "R2", "ns", 0, NULL, 0, NULL, 0, NULL, "local", 0 },
 	};
 	struct sc_meta bad_meta = { "description", SC_META_STRING, "x\xff", 0 };
 	struct sc_report *rep;
@@ -495,7 +495,7 @@ static void one_detection_per_rule(void **state)
 
 static void text_escapes_control_bytes(void **state)
 {
-	struct sc_match m = { "Evil", "ns", 0, NULL, 0, NULL, 0, NULL };
+	struct sc_match m = { "Evil", "ns", 0, NULL, 0, NULL, 0, NULL, "local", 0 };
 	struct sc_report *rep;
 	struct sc_item it;
 	struct sc_target_stats st;

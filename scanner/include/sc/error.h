@@ -25,6 +25,9 @@ enum sc_error {
 	SC_ECANCELED,   /* a callback asked to stop */
 	SC_ENOTDISK,    /* target is not a disk or disk image */
 	SC_ESTATE,      /* call made in the wrong order */
+	SC_EFORMAT,     /* malformed file (definitions bundle...) */
+	SC_ESIGNATURE,  /* unsigned, bad signature or unknown key */
+	SC_EYARAVER,    /* compiled by a different libyara version */
 	SC_ERROR_MAX
 };
 

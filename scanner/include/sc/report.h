@@ -8,6 +8,10 @@
  * as JSON (schema in docs/report-json.md) or as a human text report to a
  * stream the caller opened. File names that are not valid UTF-8 are written
  * with U+FFFD in "path" and their exact bytes in "path_hex".
+ *
+ * The report feeds every detection to an FP-storm tally (sc/storm.h); once
+ * the scan is over, sc_report_apply_holds decides which rules are held and
+ * marks their detections, so the counts it judges are final.
  */
 #ifndef SC_REPORT_H
 #define SC_REPORT_H
@@ -18,6 +22,7 @@
 #include "sc/disk.h"
 #include "sc/efi.h"
 #include "sc/scan.h"
+#include "sc/storm.h"
 #include "sc/volume.h"
 
 struct sc_rules;
@@ -30,6 +35,10 @@ int sc_report_create(const char *program, const char *version,
 /* Records the rule count and every source with its load status. */
 int sc_report_set_rules(struct sc_report *r, const struct sc_rules *rules);
 
+/* Records a definitions bundle that was refused, and the reason. */
+int sc_report_refused(struct sc_report *r, const char *path,
+		      const char *why);
+
 /* Records the scan options; jobs is the worker count actually used. */
 int sc_report_set_options(struct sc_report *r, const struct sc_scan_opts *o,
 			  unsigned jobs);
@@ -40,6 +49,22 @@ void sc_report_finish(struct sc_report *r);
 
 /* Keeps an item's detections or not-scanned entry; clean items are counted. */
 int sc_report_item(struct sc_report *r, const struct sc_item *item);
+
+/*
+ * Applies the FP-storm guard with the final counts: decides the holds
+ * (sc_storm_decide), marks each detection "held" (with "hold_reason"),
+ * lists the holds, released or not, under "holds" and the policy under
+ * "storm_guard". Call it after the last sc_report_item, before writing;
+ * until it is called nothing is held. May be called again with other
+ * options. o is not kept.
+ */
+int sc_report_apply_holds(struct sc_report *r, const struct sc_storm_opts *o);
+
+/*
+ * The report's tally, to ask sc_storm_is_held about a detection (after
+ * sc_report_apply_holds). Owned by the report.
+ */
+const struct sc_storm *sc_report_storm(const struct sc_report *r);
 
 /* Records a target's totals and outcome once it is done. */
 int sc_report_target(struct sc_report *r, const char *path,
@@ -70,8 +95,10 @@ int sc_layout_write_json(const struct sc_layout *const *layouts,
 			 const char *const *paths, const char *const *errors,
 			 size_t n, FILE *f);
 
-/* Rule matches recorded so far (one per rule per item). */
+/* Rule matches recorded so far (one per rule per item), held ones included. */
 uint64_t sc_report_detections(const struct sc_report *r);
+/* Of those, how many are held (set by sc_report_apply_holds). */
+uint64_t sc_report_detections_held(const struct sc_report *r);
 /* Targets recorded with an error. */
 unsigned sc_report_failed_targets(const struct sc_report *r);
 

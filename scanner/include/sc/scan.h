@@ -95,6 +95,8 @@ struct sc_match {
 	const struct sc_meta *meta;
 	size_t nstrings;
 	const struct sc_string_match *strings;
+	const char *set;          /* rule set: a bundle's name, or "local" */
+	uint64_t set_version;     /* 0 for "local" */
 };
 
 /*
