@@ -18,11 +18,17 @@
 #include "rescue.h"
 #include "sc.h"
 
+#define DEFAULT_STORE "/data/defs"
+
 const char cmd_defs_usage[] =
 	"usage: rescue defs keygen -o PREFIX\n"
 	"       rescue defs build RULES... --set NAME --version N --key KEY\n"
 	"                         -o FILE [--allow-slow]\n"
 	"       rescue defs verify FILE...\n"
+	"       rescue defs install FILE... [--store DIR]\n"
+	"       rescue defs list [--store DIR]\n"
+	"       rescue defs rollback SET [--store DIR]\n"
+	"       rescue defs disable SET | enable SET [--store DIR]\n"
 	"\n"
 	"keygen   makes an Ed25519 key pair: PREFIX.key (private, keep it off\n"
 	"         the image) and PREFIX.pub (copy into rescue/keys/ to trust it)\n"
@@ -32,6 +38,15 @@ const char cmd_defs_usage[] =
 	"         fail it too unless --allow-slow\n"
 	"verify   checks each bundle: format, signature against the trusted\n"
 	"         keys, YARA version; prints its set, version, date and signer\n"
+	"install  verifies a bundle and makes it its set's active version in\n"
+	"         the store (default " DEFAULT_STORE ", on the rescue stick);\n"
+	"         a version not newer than the active one is refused\n"
+	"list     each set in the store: active version, date, age, signer,\n"
+	"         rules, enabled or not, the versions kept (the last three)\n"
+	"rollback makes the previous installed version of SET active again\n"
+	"disable  stops loading SET without deleting it; enable undoes that\n"
+	"\n"
+	"Every change to the store is logged in its log.txt.\n"
 	"\n"
 	"Exit status: 0 success, 2 error or refusal.\n";
 
@@ -313,6 +328,128 @@ static int verify(int argc, char **argv)
 	return status;
 }
 
+/* Takes "--store DIR" out of argv; returns the store. */
+static const char *store_arg(int *argc, char **argv)
+{
+	const char *store = DEFAULT_STORE;
+	int o = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--store") && i + 1 < *argc) {
+			store = argv[++i];
+			continue;
+		}
+		if (!strncmp(argv[i], "--store=", 8)) {
+			store = argv[i] + 8;
+			continue;
+		}
+		argv[o++] = argv[i];
+	}
+	*argc = o;
+	return store;
+}
+
+static int install(int argc, char **argv)
+{
+	const char *store = store_arg(&argc, argv);
+	int status = EXIT_CLEAN;
+
+	if (argc < 2)
+		die("defs install: give at least one FILE");
+	for (int i = 1; i < argc; i++) {
+		struct sc_defs_info info;
+		const char *why = NULL;
+		int err = sc_defstore_install(store, argv[i], trusted_keys,
+					      trusted_keys_count, &info, &why);
+
+		if (err) {
+			error("'%s' refused: %s", argv[i],
+			      why ? why
+			      : err == SC_EOPEN ? strerror(errno)
+						: sc_strerror(err));
+			status = EXIT_ERROR;
+			continue;
+		}
+		printf("installed %s version %llu into '%s' (now active)\n",
+		       info.set, (unsigned long long)info.version, store);
+	}
+	return status;
+}
+
+static int list(int argc, char **argv)
+{
+	const char *store = store_arg(&argc, argv);
+	struct sc_defstore_set *sets;
+	size_t n;
+	time_t now = time(NULL);
+
+	if (argc > 1)
+		die("defs list: unexpected '%s'", argv[1]);
+	if (sc_defstore_list(store, trusted_keys, trusted_keys_count, &sets,
+			     &n)) {
+		if (errno == ENOENT) {
+			printf("no definitions store at '%s'\n", store);
+			return EXIT_CLEAN;
+		}
+		die("cannot read the store '%s': %s", store, strerror(errno));
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct sc_defstore_set *s = &sets[i];
+
+		printf("%s: ", s->name);
+		if (s->problem) {
+			printf("version %llu REFUSED: %s",
+			       (unsigned long long)s->active, s->problem);
+		} else {
+			char when[32];
+			time_t t = (time_t)s->info.created;
+			struct tm tm;
+
+			gmtime_r(&t, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+			printf("version %llu of %s (%ld days old), %u rules, "
+			       "signed by %s (key %s)",
+			       (unsigned long long)s->active, when,
+			       (long)((now - t) / 86400), s->info.rules,
+			       s->key ? s->key->name : "?", s->info.key_id);
+		}
+		printf(", %s; kept:", s->disabled ? "DISABLED" : "enabled");
+		for (size_t k = 0; k < s->nversions; k++)
+			printf(" %llu", (unsigned long long)s->versions[k]);
+		fputc('\n', stdout);
+	}
+	if (!n)
+		printf("no sets installed in '%s'\n", store);
+	free(sets);
+	return EXIT_CLEAN;
+}
+
+static int set_cmd(int argc, char **argv, int what)
+{
+	const char *store = store_arg(&argc, argv);
+	const char *why = NULL;
+	uint64_t v = 0;
+	int err;
+
+	if (argc != 2)
+		die("defs %s: give one SET", argv[0]);
+	if (what == 0)
+		err = sc_defstore_rollback(store, argv[1], &v, &why);
+	else
+		err = sc_defstore_enable(store, argv[1], what == 1, &why);
+	if (err) {
+		error("cannot %s '%s': %s", argv[0], argv[1],
+		      why ? why : strerror(errno));
+		return EXIT_ERROR;
+	}
+	if (what == 0)
+		printf("%s rolled back to version %llu\n", argv[1],
+		       (unsigned long long)v);
+	else
+		printf("%s %s\n", argv[1], what == 1 ? "enabled" : "disabled");
+	return EXIT_CLEAN;
+}
+
 int cmd_defs(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -325,6 +462,16 @@ int cmd_defs(int argc, char **argv)
 		return build(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "verify"))
 		return verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "install"))
+		return install(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "rollback"))
+		return set_cmd(argc - 1, argv + 1, 0);
+	if (!strcmp(argv[1], "enable"))
+		return set_cmd(argc - 1, argv + 1, 1);
+	if (!strcmp(argv[1], "disable"))
+		return set_cmd(argc - 1, argv + 1, 2);
 	error("unknown defs command '%s'", argv[1]);
 	fputs(cmd_defs_usage, stderr);
 	return EXIT_ERROR;

@@ -28,6 +28,9 @@ const char cmd_scan_usage[] =
 	"      --defs FILE        load a signed definitions bundle (rescue defs);\n"
 	"                         repeatable; a bundle that fails its checks is\n"
 	"                         refused, reported, and the scan goes on\n"
+	"      --store DIR        also load each enabled set of the definitions\n"
+	"                         store DIR (rescue defs install): per set, the\n"
+	"                         newest bundle that passes wins\n"
 	"  -r, --rules PATH       add YARA rules: a .yar/.yara file or a directory\n"
 	"                         of them; repeatable; a broken file is reported\n"
 	"                         and skipped\n"
@@ -333,6 +336,135 @@ static int close_out(FILE *f, const char *path)
 	return 0;
 }
 
+/*
+ * Definitions candidates: the bundles named with --defs (the image's own,
+ * the floor) and, with --store, each enabled set's installed versions from
+ * the active one down. Sorted newest first per set, so that the newest
+ * bundle that passes its checks is used and a tampered newer one leaves
+ * the older one in force.
+ */
+struct candidate {
+	char *path;
+	char set[SC_DEFS_SET_MAX + 1]; /* "" when the header does not parse */
+	uint64_t version;
+};
+
+static struct candidate *cands;
+static size_t ncands;
+
+static const char *set_of(const char *path)
+{
+	for (size_t i = 0; i < ncands; i++)
+		if (cands[i].path == path)
+			return cands[i].set[0] ? cands[i].set : NULL;
+	return NULL;
+}
+
+static void add_candidate(const char *path, const char *set, uint64_t v)
+{
+	struct candidate *c = realloc(cands, (ncands + 1) * sizeof(*c));
+
+	if (!c)
+		die("out of memory");
+	cands = c;
+	c = &cands[ncands++];
+	memset(c, 0, sizeof(*c));
+	c->path = malloc(strlen(path) + 1);
+	if (!c->path)
+		die("out of memory");
+	strcpy(c->path, path);
+	snprintf(c->set, sizeof(c->set), "%s", set ? set : "");
+	c->version = v;
+}
+
+/* Set and version from a bundle's header; unchecked, only for ordering. */
+static void candidate_from_file(const char *path)
+{
+	struct sc_defs_info info;
+	unsigned char *data = NULL;
+	const char *why;
+	size_t n = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (f) {
+		long sz = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
+
+		if (sz > 0 && (unsigned long)sz <= SC_DEFS_MAX_SIZE &&
+		    !fseek(f, 0, SEEK_SET) && (data = malloc((size_t)sz)))
+			n = fread(data, 1, (size_t)sz, f);
+		fclose(f);
+	}
+	if (data && !sc_defs_parse_header(data, n, &info, &why))
+		add_candidate(path, info.set, info.version);
+	else
+		add_candidate(path, NULL, 0);
+	free(data);
+}
+
+static int cmp_candidate(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+	int c = strcmp(x->set, y->set);
+
+	if (c)
+		return c;
+	return x->version > y->version ? -1 : x->version < y->version;
+}
+
+/* Fills the candidate list; returns the paths in order in l. */
+static void gather_bundles(const struct list *defs, const char *store,
+			   struct list *l)
+{
+	struct sc_defstore_set *sets = NULL;
+	size_t nsets = 0;
+
+	for (size_t i = 0; i < defs->n; i++)
+		candidate_from_file(defs->v[i]);
+	if (store) {
+		int err = sc_defstore_list(store, trusted_keys,
+					   trusted_keys_count, &sets, &nsets);
+
+		if (err && errno != ENOENT)
+			warning("cannot read the definitions store '%s': %s",
+				store, strerror(errno));
+	}
+	for (size_t i = 0; i < nsets; i++) {
+		const struct sc_defstore_set *st = &sets[i];
+
+		if (st->disabled) {
+			/* A disabled set is not loaded from anywhere. */
+			for (size_t k = 0; k < ncands; k++)
+				if (!strcmp(cands[k].set, st->name))
+					cands[k].set[0] = '\1';
+			continue;
+		}
+		for (size_t k = st->nversions; k-- > 0;) {
+			char path[4400];
+
+			if (st->versions[k] > st->active)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/v%llu.rdefs", store,
+				 st->name, (unsigned long long)st->versions[k]);
+			add_candidate(path, st->name, st->versions[k]);
+		}
+	}
+	free(sets);
+	if (ncands)
+		qsort(cands, ncands, sizeof(*cands), cmp_candidate);
+	for (size_t i = 0; i < ncands; i++)
+		if (cands[i].set[0] != '\1')
+			list_add(l, cands[i].path);
+}
+
+static void free_candidates(void)
+{
+	for (size_t i = 0; i < ncands; i++)
+		free(cands[i].path);
+	free(cands);
+	cands = NULL;
+	ncands = 0;
+}
+
 /* A bundle that was refused, and why: it goes in the report. */
 struct refusal {
 	const char *path;
@@ -369,17 +501,34 @@ static int load_rules(struct list *rules_paths, struct list *bundles,
 			error("rules '%s' not loaded: %s", rules_paths->v[i],
 			      sc_strerror(err));
 	}
+	char (*loaded)[SC_DEFS_SET_MAX + 1];
+	size_t nloaded = 0;
+
 	*nrefused = 0;
+	loaded = calloc(bundles->n ? bundles->n : 1, sizeof(*loaded));
+	if (!loaded)
+		die("out of memory");
 	for (size_t i = 0; i < bundles->n; i++) {
 		struct sc_defs_info info;
 		const char *why = NULL;
+		const char *set = set_of(bundles->v[i]);
+		int done = 0;
 
+		/* Candidates come newest first per set: the first that
+		 * passes wins, the older ones are not needed. */
+		for (size_t k = 0; set && k < nloaded; k++)
+			done |= !strcmp(loaded[k], set);
+		if (done)
+			continue;
 		err = sc_rules_add_bundle(rules, bundles->v[i], trusted_keys,
 					  trusted_keys_count, &info, &why);
 		if (err == SC_ENOMEM)
 			die("out of memory loading definitions");
-		if (!err)
+		if (!err) {
+			snprintf(loaded[nloaded++], sizeof(loaded[0]), "%s",
+				 info.set);
 			continue;
+		}
 		if (!why)
 			why = err == SC_EOPEN || err == SC_EREAD
 				      ? strerror(errno)
@@ -389,6 +538,7 @@ static int load_rules(struct list *rules_paths, struct list *bundles,
 		refused[*nrefused].path = bundles->v[i];
 		refused[(*nrefused)++].why = why;
 	}
+	free(loaded);
 	err = sc_rules_compile(rules);
 	if (err) {
 		sc_rules_destroy(rules);
@@ -403,6 +553,7 @@ int cmd_scan(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "rules", required_argument, NULL, 'r' },
 		{ "defs", required_argument, NULL, 'D' },
+		{ "store", required_argument, NULL, 'K' },
 		{ "no-builtin", no_argument, NULL, 'B' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -420,7 +571,8 @@ int cmd_scan(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct list rules_paths = { 0 }, excludes = { 0 }, disks = { 0 };
-	struct list bundles = { 0 };
+	struct list bundles = { 0 }, defs = { 0 };
+	const char *store = NULL;
 	struct refusal *refused;
 	size_t nrefused = 0;
 	struct list mount_errors = { 0 }, releases = { 0 };
@@ -441,7 +593,8 @@ int cmd_scan(int argc, char **argv)
 	       -1) {
 		switch (c) {
 		case 'r': list_add(&rules_paths, optarg); break;
-		case 'D': list_add(&bundles, optarg); break;
+		case 'D': list_add(&defs, optarg); break;
+		case 'K': store = optarg; break;
 		case 'B': builtin = 0; break;
 		case 'd': list_add(&disks, optarg); break;
 		case 'j':
@@ -503,6 +656,7 @@ int cmd_scan(int argc, char **argv)
 	storm.nrelease = releases.n;
 	st.progress = !st.quiet && isatty(STDERR_FILENO);
 
+	gather_bundles(&defs, store, &bundles);
 	refused = calloc(bundles.n ? bundles.n : 1, sizeof(*refused));
 	if (!refused)
 		die("out of memory");
@@ -590,7 +744,9 @@ int cmd_scan(int argc, char **argv)
 	sc_rules_destroy(rules);
 	free(rules_paths.v);
 	free(bundles.v);
+	free(defs.v);
 	free(refused);
+	free_candidates();
 	free(excludes.v);
 	free(disks.v);
 	free(releases.v);

@@ -6,6 +6,8 @@
 #ifndef SC_H
 #define SC_H
 
+#include "sc/defs.h"
+#include "sc/defstore.h"
 #include "sc/disk.h"
 #include "sc/efi.h"
 #include "sc/error.h"
