@@ -111,16 +111,28 @@ $(KERNEL_DIR)/.done: image/fetch-kernel.sh
 	image/fetch-kernel.sh $(KERNEL_DIR)
 	touch $@
 
+# The image's own definitions, its floor: the built-in rules as a signed
+# "core" bundle (version in rescue/definitions/VERSION), signed with
+# SIGNING_KEY (the development key unless a release build names its own).
+SIGNING_KEY ?= $(DEV_KEYFILE)
+CORE_DEFS   := $(OUT)/defs/core.rdefs
+
+$(CORE_DEFS): $(DEFS) rescue/definitions/VERSION $(OUT)/rescue $(SIGNING_KEY)
+	@mkdir -p $(dir $@)
+	$(OUT)/rescue defs build rescue/definitions --set core \
+		--version $$(cat rescue/definitions/VERSION) --key $(SIGNING_KEY) -o $@
+
 initramfs: $(INITRD)
-$(INITRD): $(OUT)/rescue $(KERNEL_DIR)/.done $(wildcard initramfs/*)
-	initramfs/mkinitramfs.sh $@ $(KERNEL_DIR) $(OUT)/rescue
+$(INITRD): $(OUT)/rescue $(CORE_DEFS) $(KERNEL_DIR)/.done $(wildcard initramfs/*)
+	initramfs/mkinitramfs.sh $@ $(KERNEL_DIR) $(OUT)/rescue $(OUT)/defs
 
 iso: $(ISO)
 $(ISO): $(INITRD) $(wildcard image/*)
 	image/mkiso.sh $@ $(KERNEL_DIR) $(INITRD)
 
 disks: $(OUT)/disks/.done
-$(OUT)/disks/.done: tests/boot/mkdisks.sh tests/boot/mkdisks_coverage.py $(OUT)/rescue
+$(OUT)/disks/.done: tests/boot/mkdisks.sh tests/boot/mkdisks_coverage.py $(OUT)/rescue \
+		$(DEV_KEYFILE) $(DEFS) rescue/definitions/VERSION
 	tests/boot/mkdisks.sh $(OUT)/disks
 	touch $@
 
@@ -175,7 +187,7 @@ FUZZ_CC      ?= clang
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all
 FUZZ_TIME    ?= 20
-FUZZ_NAMES   := layout efi
+FUZZ_NAMES   := layout efi defs
 FUZZ_BIN     := $(FUZZ_NAMES:%=$(OUT)/fuzz/fuzz_%)
 FUZZ_LAYOUT_SRC := $(wildcard scanner/part*.c scanner/bootcode.c) \
                    scanner/util.c scanner/error.c
@@ -210,3 +222,12 @@ fuzz-run: fuzz
 			tail -n 60 $(OUT)/fuzz/fuzz_$$n.log; exit 1; fi; \
 		grep -E '^Done [0-9]+ runs' $(OUT)/fuzz/fuzz_$$n.log || true; \
 	done
+
+# defs.c takes sc_le32/sc_le64 from part.c, which brings the partition
+# parsers along (FUZZ_LAYOUT_SRC); libyara is needed only for YR_VERSION,
+# a header macro, so it is not linked.
+$(OUT)/fuzz/fuzz_defs: tests/fuzz/fuzz_defs.c scanner/defs.c $(FUZZ_LAYOUT_SRC) \
+		$(wildcard scanner/*.h scanner/include/sc/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -Iscanner/include -Iscanner -o $@ \
+		tests/fuzz/fuzz_defs.c scanner/defs.c $(FUZZ_LAYOUT_SRC) -lcrypto

@@ -5,7 +5,8 @@
 # static rescue binary, /init, the kernel modules of modules.list with their
 # dependency closure (resolved by depmod/modprobe against KERNEL_ROOT, the
 # tree fetch-kernel.sh unpacked), terminfo entries for the shell, and, if
-# given, DEFS_DIR's *.yar/*.yara files as built-in extra rules. The archive is
+# given, DEFS_DIR's signed *.rdefs bundles (the image's own definitions) and
+# its *.yar/*.yara files as built-in extra rules. The archive is
 # cpio newc, compressed with xz (the kernel's CRC32 check), with sorted names
 # and fixed timestamps so that equal inputs give an equal file.
 set -euo pipefail
@@ -93,9 +94,13 @@ install -m 0755 "$here/init" "$tree/init"
 sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/modules.list" >"$tree/etc/rescue/modules.list"
 
 if [ -n "$defs" ]; then
-	mkdir -p "$tree/etc/rescue/definitions"
+	# Signed bundles (*.rdefs) are the image's own definitions, its floor;
+	# YARA sources are extra rules for development images.
+	mkdir -p "$tree/etc/rescue/definitions" "$tree/etc/rescue/defs"
 	find "$defs" -maxdepth 1 -type f \( -name '*.yar' -o -name '*.yara' \) \
 		-exec cp {} "$tree/etc/rescue/definitions/" \;
+	find "$defs" -maxdepth 1 -type f -name '*.rdefs' \
+		-exec cp {} "$tree/etc/rescue/defs/" \;
 fi
 
 # Terminal descriptions for a full-screen program on the console or a serial

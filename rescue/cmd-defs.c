@@ -76,15 +76,18 @@ static char *read_all(const char *path, size_t *n, size_t max)
 			}
 			buf = p;
 		}
+		errno = 0;
 		r = fread(buf + len, 1, alloc - len, f);
 		len += r;
 		if (r == 0)
 			break;
 	}
 	if (ferror(f)) {
+		int e = errno ? errno : EIO; /* EISDIR for a directory */
+
 		free(buf);
 		fclose(f);
-		errno = EIO;
+		errno = e;
 		return NULL;
 	}
 	fclose(f);
@@ -102,7 +105,7 @@ static int keygen(int argc, char **argv)
 {
 	const char *prefix = NULL;
 	unsigned char pub[32];
-	char *pem, path[4096], id[17];
+	char *pem, path[4096], pubpath[4096], id[17];
 	size_t len;
 	FILE *f;
 	int fd;
@@ -117,25 +120,34 @@ static int keygen(int argc, char **argv)
 		die("defs keygen: give -o PREFIX");
 	if (sc_defs_keygen(&pem, &len, pub))
 		die("cannot make a key pair");
+	/* Both files new (O_EXCL): never overwrite a key someone depends on,
+	 * and never leave a private key without its public half. */
 	snprintf(path, sizeof(path), "%s.key", prefix);
-	/* O_EXCL: never overwrite a key someone may depend on. */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
 		die("cannot create '%s': %s", path, strerror(errno));
-	if (write(fd, pem, len) != (ssize_t)len || close(fd))
-		die("cannot write '%s': %s", path, strerror(errno));
-	free(pem);
-	snprintf(path, sizeof(path), "%s.pub", prefix);
-	f = fopen(path, "wx");
-	if (!f)
-		die("cannot create '%s': %s", path, strerror(errno));
+	snprintf(pubpath, sizeof(pubpath), "%s.pub", prefix);
+	f = fopen(pubpath, "wx");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		unlink(path);
+		die("cannot create '%s': %s", pubpath, strerror(e));
+	}
 	sc_defs_key_id(pub, id);
 	fprintf(f, "# rescue definitions key %s (Ed25519)\n", id);
 	for (int i = 0; i < 32; i++)
 		fprintf(f, "%02x", pub[i]);
 	fputc('\n', f);
-	if (fclose(f))
-		die("cannot write '%s': %s", path, strerror(errno));
+	if (write(fd, pem, len) != (ssize_t)len || close(fd) || fclose(f)) {
+		int e = errno;
+
+		unlink(path);
+		unlink(pubpath);
+		die("cannot write the key pair: %s", strerror(e));
+	}
+	free(pem);
 	printf("key id %s: %s.key (private), %s.pub (public)\n", id, prefix,
 	       prefix);
 	return EXIT_CLEAN;
@@ -253,11 +265,17 @@ static int build(int argc, char **argv)
 	sources_sha256(rules, sha);
 	if (sc_rules_save_local(rules, &data, &n))
 		die("cannot save the compiled rules");
-	/* Write beside the target, then rename: never a half bundle. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	f = fopen(tmp, "wb");
-	if (!f)
-		die("cannot create '%s': %s", tmp, strerror(errno));
+	/* Write beside the target, then rename: never a half bundle. A new
+	 * file (O_EXCL, no symlink followed) under a name of our own. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", out, (long)getpid());
+	{
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+			      0644);
+
+		f = fd < 0 ? NULL : fdopen(fd, "wb");
+		if (!f)
+			die("cannot create '%s': %s", tmp, strerror(errno));
+	}
 	err = sc_defs_write(f, set, version, (int64_t)time(NULL),
 			    sc_rules_count(rules), sha, data, n, pem, pem_len);
 	if (fclose(f) && !err)
@@ -265,7 +283,8 @@ static int build(int argc, char **argv)
 	if (err) {
 		unlink(tmp);
 		die("cannot write the bundle: %s%s", sc_strerror(err),
-		    err == SC_EINVAL ? " (is the key an Ed25519 private key?)"
+		    err == SC_EINVAL ? " (version above 2^62, a clock outside "
+				       "2000-2200, or not an Ed25519 key)"
 				     : "");
 	}
 	if (rename(tmp, out))

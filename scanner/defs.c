@@ -35,6 +35,8 @@ enum {
 /* Creation times outside 2000..2200 are not believed. */
 #define MIN_TIME 946684800ll
 #define MAX_TIME 7258118400ll
+/* Versions above 2^62 are not believed (room to count up forever). */
+#define MAX_VERSION (1ull << 62)
 
 static const char hexd[] = "0123456789abcdef";
 
@@ -160,7 +162,7 @@ int sc_defs_parse_header(const unsigned char *d, size_t n,
 	info->rules = sc_le32(d + H_RULES);
 	info->rules_size = sc_le64(d + H_RSIZE);
 	info->size = n;
-	if (!info->version || info->version > (1ull << 62))
+	if (!info->version || info->version > MAX_VERSION)
 		w = "bad version number";
 	else if (info->created < MIN_TIME || info->created > MAX_TIME)
 		w = "bad creation time";
@@ -170,9 +172,10 @@ int sc_defs_parse_header(const unsigned char *d, size_t n,
 		w = "reserved header bytes are not zero";
 	else if (text_field(d + H_YARA, 16, info->yara_version))
 		w = "bad YARA version field";
-	else if (!info->rules_size ||
-		 info->rules_size != (uint64_t)n - SC_DEFS_HEADER_SIZE -
-						SC_DEFS_SIG_SIZE)
+	else if (!info->rules_size)
+		w = "bundle holds no compiled rules";
+	else if (info->rules_size != (uint64_t)n - SC_DEFS_HEADER_SIZE -
+					     SC_DEFS_SIG_SIZE)
 		w = info->rules_size > (uint64_t)n - SC_DEFS_HEADER_SIZE -
 						SC_DEFS_SIG_SIZE
 			    ? "truncated: the file ends before its rules and "
@@ -198,10 +201,13 @@ int sc_defs_verify(const unsigned char *d, size_t n,
 		   const char **why)
 {
 	const struct sc_defs_key *k = NULL;
+	const char *dummy;
 	EVP_PKEY *pkey;
 	EVP_MD_CTX *ctx;
 	int ok;
 
+	if (!why)
+		why = &dummy;
 	if (key)
 		*key = NULL;
 	if (sc_defs_parse_header(d, n, info, why))
@@ -284,8 +290,12 @@ int sc_defs_write(FILE *f, const char *set, uint64_t version, int64_t created,
 	EVP_MD_CTX *ctx;
 	int ok;
 
-	if (!sc_defs_valid_set(set) || !version || !rules || !compiled_size ||
-	    n + SC_DEFS_SIG_SIZE > SC_DEFS_MAX_SIZE)
+	/* The same limits the reader applies: never sign what it refuses. */
+	if (!sc_defs_valid_set(set) || !version || version > MAX_VERSION ||
+	    created < MIN_TIME || created > MAX_TIME || !rules ||
+	    !compiled_size ||
+	    compiled_size > SC_DEFS_MAX_SIZE - SC_DEFS_HEADER_SIZE -
+				    SC_DEFS_SIG_SIZE)
 		return SC_EINVAL;
 	k = read_private(pem, pem_len);
 	if (!k)

@@ -10,7 +10,10 @@
 #                partition: the kernel refuses it, the report must say so);
 #                the MBR boot-code area carries the boot-area test marker.
 #   data.img     MBR disk whose one FAT32 partition is labelled RESCUEDATA:
-#                definitions/extra.yar (one extra rule) and an empty reports/.
+#                definitions/extra.yar (one extra rule, unsigned: loaded only
+#                with rescue.unsigned_rules=1), defs/ (a definitions store:
+#                a newer core set, the shop set with a tampered newer
+#                version) and an empty reports/.
 #   expected.json  what was planted where, read by tests/boot/.
 #   cov-*.img, cov-expected.json  the coverage disks, made by
 #                mkdisks_coverage.py (see there).
@@ -25,6 +28,7 @@ die() { echo "mkdisks: $*" >&2; exit 1; }
 
 [ $# -eq 1 ] || die "usage: mkdisks.sh OUTDIR"
 out=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
 for t in sfdisk mkntfs mkfs.vfat mmd mcopy mke2fs; do
 	command -v "$t" >/dev/null || die "'$t' not found (apt-get install fdisk ntfs-3g dosfstools mtools e2fsprogs)"
 done
@@ -179,6 +183,33 @@ rule Shop_Extra_Rule
 YARA
 mmd -i "$work/d1.img" ::/definitions ::/reports
 mcopy -i "$work/d1.img" "$work/extra.yar" ::/definitions/extra.yar
+
+# The definitions store (rescue defs install's layout), signed with the
+# development key the test image trusts:
+#   core v2  newer than the image's own core (v1): must be used;
+#   shop v1  the shop's rule set; shop v2, marked active, is tampered: it
+#            must be refused and v1 used instead.
+rescue_bin=${RESCUE:-$root/out/rescue}
+defs_key=${RESCUE_DEFS_KEY:-$root/out/keys/development.key}
+[ -x "$rescue_bin" ] || die "need the rescue binary ($rescue_bin): build first"
+[ -f "$defs_key" ] || die "need the development key ($defs_key): build first"
+core_v=$(($(cat "$root/rescue/definitions/VERSION") + 1))
+"$rescue_bin" defs build "$root/rescue/definitions" --set core --version "$core_v" \
+	--key "$defs_key" -o "$work/core.rdefs" >/dev/null || die "defs build core failed"
+"$rescue_bin" defs build "$work/extra.yar" --set shop --version 1 \
+	--key "$defs_key" -o "$work/shop1.rdefs" >/dev/null || die "defs build shop failed"
+"$rescue_bin" defs build "$work/extra.yar" --set shop --version 2 \
+	--key "$defs_key" -o "$work/shop2.rdefs" >/dev/null || die "defs build shop failed"
+# Tamper with v2: one byte inside its compiled rules.
+printf 'X' | dd of="$work/shop2.rdefs" bs=1 seek=200 conv=notrunc status=none
+printf '%s\n' "$core_v" >"$work/core.active"
+printf '2\n' >"$work/shop.active"
+mmd -i "$work/d1.img" ::/defs ::/defs/core ::/defs/shop
+mcopy -i "$work/d1.img" "$work/core.rdefs" "::/defs/core/v$core_v.rdefs"
+mcopy -i "$work/d1.img" "$work/core.active" ::/defs/core/active
+mcopy -i "$work/d1.img" "$work/shop1.rdefs" ::/defs/shop/v1.rdefs
+mcopy -i "$work/d1.img" "$work/shop2.rdefs" ::/defs/shop/v2.rdefs
+mcopy -i "$work/d1.img" "$work/shop.active" ::/defs/shop/active
 dimg=$work/data.img
 truncate -s "$((data_mib + 1))M" "$dimg"
 sfdisk -q "$dimg" <<SFDISK || die "sfdisk on data.img failed"
@@ -215,7 +246,8 @@ json_list() { # json_list PART: the planted entries as JSON objects
 	printf '    ]\n'
 	printf '  },\n'
 	printf '  "data": {"file": "data.img", "partition": 1, "offset": %d, "label": "RESCUEDATA",\n' $((2048 * 512))
-	printf '           "extra_rule": "Shop_Extra_Rule", "extra_string": "%s"}\n' "$marker_extra"
+	printf '           "extra_rule": "Shop_Extra_Rule", "extra_string": "%s",\n' "$marker_extra"
+	printf '           "store": {"core": %d, "shop": 1, "refused": ["/data/defs/shop/v2.rdefs"]}}\n' "$core_v"
 	printf '}\n'
 } > "$work/expected.json"
 

@@ -75,6 +75,25 @@ def check_report(report, expected, suspect_dev="/dev/vda", data_dev="/dev/vdb"):
     assert not problems, "\n".join(problems)
 
 
+def check_definitions(report, expected):
+    """The signed definitions: the store on RESCUEDATA beats the image's own
+    core bundle, a tampered newer shop bundle is refused (and said so) while
+    the older one stays in force, and no unsigned rules are loaded."""
+    store = expected["data"]["store"]
+    sets = {s["name"]: s for s in report["rules"]["sets"]}
+    assert set(sets) == {"core", "shop"}, f"sets loaded: {sorted(sets)}"
+    assert sets["core"]["version"] == store["core"], sets["core"]
+    assert sets["core"]["path"].startswith("/data/defs/core/"), sets["core"]
+    assert sets["core"]["signed"] and sets["core"]["key_name"] == "development"
+    assert sets["shop"]["version"] == store["shop"], sets["shop"]
+    refused = {r["path"]: r["reason"] for r in report["rules"].get("refused", [])}
+    for path in store["refused"]:
+        assert path in refused and "signature" in refused[path], refused
+    shop = [d for d in report["detections"] if d["rule"] == expected["data"]["extra_rule"]]
+    assert shop and all(d["set"] == "shop" and d["set_version"] == store["shop"] for d in shop)
+    assert all(d["set"] in ("core", "shop") for d in report["detections"])
+
+
 def unattended_scan(machine, disks, mode):
     disk_dir, expected = disks
     m = machine(mode)
@@ -105,6 +124,7 @@ def unattended_scan(machine, disks, mode):
 
     assert status == 1, f"rescue exit status {status}, expected 1 (detections)"
     check_report(report, expected)
+    check_definitions(report, expected)
     assert exit_status == 0, f"QEMU exit status {exit_status}"
     assert sha256(m.suspect) == before, "the suspect disk was modified"
 

@@ -76,7 +76,8 @@ int sc_defs_verify(const unsigned char *data, size_t n,
 /*
  * Writes a signed bundle to f from compiled rules held in memory (as
  * yr_rules_save_stream wrote them). privkey_pem is an Ed25519 private key in
- * PEM. SC_OK, SC_EINVAL (bad set name, not an Ed25519 key), SC_EWRITE.
+ * PEM. SC_OK, SC_EINVAL (bad set name, version 0 or above 2^62, creation
+ * time outside 2000..2200, not an Ed25519 key), SC_EWRITE.
  */
 int sc_defs_write(FILE *f, const char *set, uint64_t version, int64_t created,
 		  uint32_t rules, const char sources_sha256[65],
