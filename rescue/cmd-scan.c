@@ -31,6 +31,9 @@ const char cmd_scan_usage[] =
 	"      --store DIR        also load each enabled set of the definitions\n"
 	"                         store DIR (rescue defs install): per set, the\n"
 	"                         newest bundle that passes wins\n"
+
+	"      --stale-days N     flag definitions sets older than N days (30)\n"
+	"      --unsigned-rules   allow --rules (development: unsigned sources)\n"
 	"  -r, --rules PATH       add YARA rules: a .yar/.yara file or a directory\n"
 	"                         of them; repeatable; a broken file is reported\n"
 	"                         and skipped\n"
@@ -553,6 +556,8 @@ int cmd_scan(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "rules", required_argument, NULL, 'r' },
 		{ "defs", required_argument, NULL, 'D' },
+		{ "unsigned-rules", no_argument, NULL, 'U' },
+		{ "stale-days", required_argument, NULL, 'A' },
 		{ "store", required_argument, NULL, 'K' },
 		{ "no-builtin", no_argument, NULL, 'B' },
 		{ "disk", required_argument, NULL, 'd' },
@@ -573,6 +578,8 @@ int cmd_scan(int argc, char **argv)
 	struct list rules_paths = { 0 }, excludes = { 0 }, disks = { 0 };
 	struct list bundles = { 0 }, defs = { 0 };
 	const char *store = NULL;
+	int unsigned_ok = 0;
+	unsigned stale_days = 30;
 	struct refusal *refused;
 	size_t nrefused = 0;
 	struct list mount_errors = { 0 }, releases = { 0 };
@@ -594,6 +601,11 @@ int cmd_scan(int argc, char **argv)
 		switch (c) {
 		case 'r': list_add(&rules_paths, optarg); break;
 		case 'D': list_add(&defs, optarg); break;
+		case 'U': unsigned_ok = 1; break;
+		case 'A':
+			if (parse_uint(optarg, 36500, &stale_days))
+				die("invalid --stale-days '%s'", optarg);
+			break;
 		case 'K': store = optarg; break;
 		case 'B': builtin = 0; break;
 		case 'd': list_add(&disks, optarg); break;
@@ -648,6 +660,10 @@ int cmd_scan(int argc, char **argv)
 		fputs(cmd_scan_usage, stderr);
 		return EXIT_ERROR;
 	}
+	if (rules_paths.n && !unsigned_ok)
+		die("--rules loads unsigned YARA source, a development option: "
+		    "add --unsigned-rules, or build a signed bundle with "
+		    "'rescue defs build' and use --defs");
 	opts.excludes = excludes.v;
 	opts.nexcludes = excludes.n;
 	opts.mount_errors = mount_errors.v;
@@ -667,6 +683,7 @@ int cmd_scan(int argc, char **argv)
 	if (err)
 		die("%s", sc_strerror(err));
 	sc_report_set_rules(st.report, rules);
+	sc_report_mark_stale(st.report, stale_days);
 	for (size_t i = 0; i < nrefused; i++)
 		sc_report_refused(st.report, refused[i].path, refused[i].why);
 

@@ -70,6 +70,11 @@ int sc_utf8_valid(const char *s, size_t n);
  */
 int sc_volume_hibernated(const char *mountpoint);
 
+struct tm;
+
+/* Seconds since the epoch of a UTC broken-down time (fields as in tm). */
+int64_t sc_timegm(const struct tm *tm);
+
 /* SHA-256 of a buffer as 64 lower-case hex digits plus NUL. */
 int sc_sha256_hex(const void *data, size_t n, char out[65]);
 

@@ -200,6 +200,41 @@ oom:
 	return SC_ENOMEM;
 }
 
+void sc_report_mark_stale(struct sc_report *r, unsigned days)
+{
+	json_t *rules = json_object_get(r->root, "rules"), *set;
+	time_t now = time(NULL);
+	size_t i;
+	int unsigned_loaded = 0;
+
+	json_array_foreach(json_object_get(rules, "sets"), i, set)
+	{
+		const char *created = s_of(set, "created");
+		struct tm tm;
+		long age;
+
+		if (!json_is_true(json_object_get(set, "signed"))) {
+			unsigned_loaded = 1;
+			json_object_set_new(set, "age_days", json_null());
+			json_object_set_new(set, "stale", json_false());
+			continue;
+		}
+		memset(&tm, 0, sizeof(tm));
+		if (sscanf(created, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
+			   &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+			   &tm.tm_sec) != 6)
+			continue;
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		age = (long)((now - sc_timegm(&tm)) / 86400);
+		json_object_set_new(set, "age_days", json_integer(age));
+		json_object_set_new(set, "stale", json_boolean(age > (long)days));
+	}
+	json_object_set_new(rules, "stale_after_days", json_integer(days));
+	json_object_set_new(rules, "unsigned_rules_loaded",
+			    json_boolean(unsigned_loaded));
+}
+
 int sc_report_refused(struct sc_report *r, const char *path, const char *why)
 {
 	json_t *rules = json_object_get(r->root, "rules"), *list, *j;
@@ -1101,14 +1136,19 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 		{
 			if (!strcmp(s_of(src, "name"), "local"))
 				fprintf(f, "  set local: %llu rules from source files "
-					   "(unsigned)\n",
+					   "-- UNSIGNED (development only)\n",
 					(unsigned long long)n_of(src, "rules"));
 			else
-				fprintf(f, "  set %s version %llu of %s: %llu rules, "
-					   "signed by %s\n",
+				fprintf(f, "  set %s version %llu of %s (%lld days "
+					   "old%s): %llu rules, signed by %s\n",
 					s_of(src, "name"),
 					(unsigned long long)n_of(src, "version"),
 					s_of(src, "created"),
+					(long long)json_integer_value(
+						json_object_get(src, "age_days")),
+					json_is_true(json_object_get(src, "stale"))
+						? ", STALE: update the definitions"
+						: "",
 					(unsigned long long)n_of(src, "rules"),
 					s_of(src, "key_name"));
 		}

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -228,6 +229,22 @@ int sc_utf8_valid(const char *str, size_t n)
 		i += need + 1;
 	}
 	return 1;
+}
+
+int64_t sc_timegm(const struct tm *tm)
+{
+	/* Days from civil (proleptic Gregorian), portable where timegm is
+	 * not standard C or POSIX. */
+	int64_t y = tm->tm_year + 1900, m = tm->tm_mon + 1, d = tm->tm_mday;
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (era * 146097 + doe - 719468) * 86400 + tm->tm_hour * 3600 +
+	       tm->tm_min * 60 + tm->tm_sec;
 }
 
 int sc_sha256_hex(const void *data, size_t n, char out[65])

@@ -61,7 +61,7 @@ echo "tree: $tree ($files files, $((bytes / 1048576)) MiB); rules: $rules; cpus:
 
 # shellcheck disable=SC2086
 t_rescue=$(run "rescue scan -j $cpus" "$rescue" scan -q --no-builtin \
-	$(for f in $rule_files; do printf -- '--rules %s ' "$f"; done) \
+	--unsigned-rules $(for f in $rule_files; do printf -- '--rules %s ' "$f"; done) \
 	-j "$cpus" --max-size 0 "$tree")
 # shellcheck disable=SC2086
 t_yara=$(run "yara -r -N -p $cpus" yara -r -N -p "$cpus" $ext $rule_files "$tree")

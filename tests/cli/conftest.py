@@ -87,8 +87,16 @@ class Result:
 
 
 def run(binary, *args, timeout=DEFAULT_TIMEOUT, prefix=(), cwd=None):
-    """Runs binary with args (str, bytes or Path); returns CompletedProcess."""
-    cmd = [*prefix, os.fspath(binary), *(os.fspath(a) for a in args)]
+    """Runs binary with args (str, bytes or Path); returns CompletedProcess.
+    The tests load their rules from source throughout: `scan` with --rules
+    gets --unsigned-rules, the development switch that allows that
+    (test_unsigned_rules_need_the_switch checks the switch itself)."""
+    args = [os.fspath(a) for a in args]
+    if args and args[0] == "scan" and ("--rules" in args or "-r" in args) \
+            and "--unsigned-rules" not in args and "--no-switch" not in args:
+        args.insert(1, "--unsigned-rules")
+    args = [a for a in args if a != "--no-switch"]
+    cmd = [*prefix, os.fspath(binary), *args]
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           stdin=subprocess.DEVNULL, timeout=timeout, cwd=cwd)
 

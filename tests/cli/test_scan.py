@@ -2,13 +2,14 @@
 odd names, rules files and the reports. Every suspect tree is checked to be
 byte-identical after the scan."""
 import hashlib
+import json
 import os
 import unicodedata
 
 import pytest
 
 from conftest import (CLEAN, EICAR, EICAR_SHA256, ERROR, FOUND, MARK_FILE,
-                      write)
+                      run, write)
 
 
 @pytest.fixture
@@ -427,3 +428,22 @@ def test_console_escapes_c1_controls(scan, tmp_path, unchanged):
     r = scan(root)
     assert r.returncode == FOUND, r
     assert b"\xc2\x9b" not in r.stdout_bytes, r.stdout_bytes[:300]
+
+
+def test_unsigned_rules_need_the_switch(rescue_bin, tmp_path):
+    """--rules (unsigned sources) is refused without --unsigned-rules, and
+    with it the report says plainly that unsigned rules were loaded."""
+    rules = write(tmp_path / "r.yar", "rule R { condition: true }\n")
+    target = write(tmp_path / "f.txt", "x")
+    proc = run(rescue_bin, "scan", "--no-switch", "--rules", rules, target)
+    assert proc.returncode == ERROR
+    assert b"--unsigned-rules" in proc.stderr
+    report = tmp_path / "r.json"
+    proc = run(rescue_bin, "scan", "--unsigned-rules", "--rules", rules,
+               "--json", report, target)
+    assert proc.returncode == FOUND
+    assert b"UNSIGNED" in proc.stdout
+    data = json.loads(report.read_text())
+    assert data["rules"]["unsigned_rules_loaded"] is True
+    local = [s for s in data["rules"]["sets"] if s["name"] == "local"]
+    assert local and local[0]["signed"] is False

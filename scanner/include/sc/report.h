@@ -35,6 +35,12 @@ int sc_report_create(const char *program, const char *version,
 /* Records the rule count and every source with its load status. */
 int sc_report_set_rules(struct sc_report *r, const struct sc_rules *rules);
 
+/*
+ * Gives each recorded rule set its age in days and flags the signed sets
+ * older than days as stale (call after sc_report_set_rules).
+ */
+void sc_report_mark_stale(struct sc_report *r, unsigned days);
+
 /* Records a definitions bundle that was refused, and the reason. */
 int sc_report_refused(struct sc_report *r, const char *path,
 		      const char *why);
