@@ -202,11 +202,11 @@ $(OUT)/fuzz/fuzz_layout: tests/fuzz/fuzz_layout.c $(FUZZ_LAYOUT_SRC) \
 	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -Iscanner/include -Iscanner -o $@ \
 		tests/fuzz/fuzz_layout.c $(FUZZ_LAYOUT_SRC) -lcrypto
 
-$(OUT)/fuzz/fuzz_efi: tests/fuzz/fuzz_efi.c scanner/efi.c \
-		$(wildcard scanner/include/sc/*.h)
+$(OUT)/fuzz/fuzz_efi: tests/fuzz/fuzz_efi.c scanner/efi.c scanner/util.c \
+		$(wildcard scanner/*.h scanner/include/sc/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(STD) $(FUZZ_CFLAGS) -Iscanner/include -Iscanner -o $@ \
-		tests/fuzz/fuzz_efi.c scanner/efi.c
+		tests/fuzz/fuzz_efi.c scanner/efi.c scanner/util.c -lcrypto
 
 fuzz-run: fuzz
 	@for n in $(FUZZ_NAMES); do \

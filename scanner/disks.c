@@ -153,24 +153,7 @@ int sc_disks_list(const char *root, struct sc_disk_info **out, size_t *n)
 
 static int fd_read(void *ctx, uint64_t off, void *buf, size_t n)
 {
-	int fd = *(int *)ctx;
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = pread(fd, (char *)buf + done, n - done,
-				  (off_t)(off + done));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0) {
-			errno = EIO;
-			return -1;
-		}
-		done += (size_t)r;
-	}
-	return 0;
+	return sc_pread_all(*(int *)ctx, buf, n, off);
 }
 
 /* The kernel's logical sector size of a block device, or 0. */

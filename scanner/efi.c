@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "sc/efi.h"
 #include "sc/error.h"
 
@@ -186,25 +187,10 @@ static void sb_cp(struct sbuf *b, uint32_t cp)
  */
 static void sb_utf16(struct sbuf *b, const unsigned char *p, size_t units)
 {
-	for (size_t i = 0; i < units; i++) {
-		uint32_t cp = le16(p + 2 * i);
-
-		if (!cp)
+	for (size_t i = 0; i < units;) {
+		if (!le16(p + 2 * i))
 			break;
-		if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < units) {
-			uint32_t lo = le16(p + 2 * (i + 1));
-
-			if (lo >= 0xdc00 && lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				     (lo - 0xdc00);
-				i++;
-			} else {
-				cp = 0xfffd;
-			}
-		} else if (cp >= 0xd800 && cp <= 0xdfff) {
-			cp = 0xfffd;
-		}
-		sb_cp(b, cp);
+		sb_cp(b, sc_utf16le_next(p, units, &i));
 	}
 }
 

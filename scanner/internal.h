@@ -72,6 +72,18 @@ int sc_volume_hibernated(const char *mountpoint);
 
 struct tm;
 
+/*
+ * Reads exactly n bytes at off (retrying on EINTR and short reads): 0, or
+ * -1 with errno set (EIO when the file or device ends first).
+ */
+int sc_pread_all(int fd, void *buf, size_t n, uint64_t off);
+
+/*
+ * Decodes the UTF-16LE code point at unit *i of p (units long) and moves
+ * *i past it. Lone or reversed surrogates give U+FFFD. *i < units.
+ */
+uint32_t sc_utf16le_next(const unsigned char *p, size_t units, size_t *i);
+
 /* Seconds since the epoch of a UTC broken-down time (fields as in tm). */
 int64_t sc_timegm(const struct tm *tm);
 

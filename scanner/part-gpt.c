@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "part.h"
 
 /* Entry arrays larger than this are not believed. */
@@ -66,24 +67,12 @@ static void name_utf8(const unsigned char *p, size_t units, char *out,
 {
 	size_t o = 0;
 
-	for (size_t i = 0; i < units; i++) {
-		uint32_t cp = sc_le16(p + 2 * i);
+	for (size_t i = 0; i < units;) {
+		uint32_t cp;
 
-		if (!cp)
+		if (!sc_le16(p + 2 * i))
 			break;
-		if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < units) {
-			uint32_t lo = sc_le16(p + 2 * (i + 1));
-
-			if (lo >= 0xdc00 && lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				     (lo - 0xdc00);
-				i++;
-			} else {
-				cp = 0xfffd;
-			}
-		} else if (cp >= 0xd800 && cp <= 0xdfff) {
-			cp = 0xfffd;
-		}
+		cp = sc_utf16le_next(p, units, &i);
 		if (cp < 0x20 || cp == 0x7f)
 			cp = 0xfffd; /* no control characters in names */
 		if (o + 5 > outsz)

@@ -1,9 +1,11 @@
 /* Small helpers for the library; see internal.h. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -229,6 +231,46 @@ int sc_utf8_valid(const char *str, size_t n)
 		i += need + 1;
 	}
 	return 1;
+}
+
+int sc_pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = pread(fd, (char *)buf + done, n - done,
+				  (off_t)(off + done));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			errno = EIO; /* the device or file ended early */
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+uint32_t sc_utf16le_next(const unsigned char *p, size_t units, size_t *i)
+{
+	uint32_t cp = (uint32_t)p[2 * *i] | (uint32_t)p[2 * *i + 1] << 8;
+
+	(*i)++;
+	if (cp >= 0xd800 && cp <= 0xdbff && *i < units) {
+		uint32_t lo = (uint32_t)p[2 * *i] | (uint32_t)p[2 * *i + 1] << 8;
+
+		if (lo >= 0xdc00 && lo <= 0xdfff) {
+			(*i)++;
+			return 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		}
+		return 0xfffd;
+	}
+	if (cp >= 0xd800 && cp <= 0xdfff)
+		return 0xfffd;
+	return cp;
 }
 
 int64_t sc_timegm(const struct tm *tm)

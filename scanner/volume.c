@@ -58,23 +58,6 @@ static void set_reason(struct sc_volume *v)
 		v->read_only_reason = NULL;
 }
 
-static int pread_all(int fd, void *buf, size_t n, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = pread(fd, (char *)buf + done, n - done,
-				  (off_t)(off + done));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 /*
  * The NTFS dirty flag: $Volume is MFT record 3; its VOLUME_INFORMATION
  * attribute (0x70) holds the flags, bit 0 = dirty. Returns 1 dirty, 0 clean,
@@ -89,7 +72,7 @@ static int ntfs_dirty(int fd, uint64_t base, uint64_t size)
 	int8_t cpr;
 	int result = -1;
 
-	if (pread_all(fd, bs, sizeof(bs), base) || memcmp(bs + 3, "NTFS    ", 8))
+	if (sc_pread_all(fd, bs, sizeof(bs), base) || memcmp(bs + 3, "NTFS    ", 8))
 		return -1;
 	bps = sc_le16(bs + 11);
 	spc = bs[13];
@@ -116,7 +99,7 @@ static int ntfs_dirty(int fd, uint64_t base, uint64_t size)
 	if (size && (mft >= size || recsize > size - mft))
 		return -1;
 	rec = malloc(recsize);
-	if (!rec || pread_all(fd, rec, recsize, base + mft) ||
+	if (!rec || sc_pread_all(fd, rec, recsize, base + mft) ||
 	    memcmp(rec, "FILE", 4))
 		goto out;
 	/* Undo the update sequence: the last 2 bytes of each sector. */
@@ -215,7 +198,7 @@ int sc_volume_probe(int fd, uint64_t offset, uint64_t size,
 		 * be treated as empty or unknown. */
 		unsigned char bs[16];
 
-		if (!pread_all(fd, bs, sizeof(bs), offset) &&
+		if (!sc_pread_all(fd, bs, sizeof(bs), offset) &&
 		    !memcmp(bs + 3, "-FVE-FS-", 8)) {
 			snprintf(v->fstype, sizeof(v->fstype), "BitLocker");
 			v->flags |= SC_VOL_ENCRYPTED;
@@ -426,7 +409,7 @@ int sc_volume_hibernated(const char *mountpoint)
 		struct stat st;
 
 		if (!fstat(fd, &st) && S_ISREG(st.st_mode) &&
-		    pread_all(fd, magic, 4, 0) == 0)
+		    sc_pread_all(fd, magic, 4, 0) == 0)
 			result = !memcmp(magic, "hibr", 4) ||
 				 !memcmp(magic, "HIBR", 4) ||
 				 !memcmp(magic, "rstr", 4) ||
