@@ -34,6 +34,8 @@ const char cmd_scan_usage[] =
 
 	"      --stale-days N     flag definitions sets older than N days (30)\n"
 	"      --unsigned-rules   allow --rules (development: unsigned sources)\n"
+	"      --allowlist FILE   report matches on files in this allowlist\n"
+	"                         (rescue allow) as allowed, not found\n"
 	"  -r, --rules PATH       add YARA rules: a .yar/.yara file or a directory\n"
 	"                         of them; repeatable; a broken file is reported\n"
 	"                         and skipped\n"
@@ -557,6 +559,7 @@ int cmd_scan(int argc, char **argv)
 		{ "rules", required_argument, NULL, 'r' },
 		{ "defs", required_argument, NULL, 'D' },
 		{ "unsigned-rules", no_argument, NULL, 'U' },
+		{ "allowlist", required_argument, NULL, 'W' },
 		{ "stale-days", required_argument, NULL, 'A' },
 		{ "store", required_argument, NULL, 'K' },
 		{ "no-builtin", no_argument, NULL, 'B' },
@@ -579,6 +582,8 @@ int cmd_scan(int argc, char **argv)
 	struct list bundles = { 0 }, defs = { 0 };
 	const char *store = NULL;
 	int unsigned_ok = 0;
+	const char *allow_path = NULL;
+	struct sc_allow *allow = NULL;
 	unsigned stale_days = 30;
 	struct refusal *refused;
 	size_t nrefused = 0;
@@ -602,6 +607,7 @@ int cmd_scan(int argc, char **argv)
 		case 'r': list_add(&rules_paths, optarg); break;
 		case 'D': list_add(&defs, optarg); break;
 		case 'U': unsigned_ok = 1; break;
+		case 'W': allow_path = optarg; break;
 		case 'A':
 			if (parse_uint(optarg, 36500, &stale_days))
 				die("invalid --stale-days '%s'", optarg);
@@ -682,6 +688,16 @@ int cmd_scan(int argc, char **argv)
 	err = sc_report_create("rescue", RESCUE_VERSION, &st.report);
 	if (err)
 		die("%s", sc_strerror(err));
+	if (allow_path) {
+		err = sc_allow_load(allow_path, &allow);
+		if (err)
+			/* Scan without it: detections show as found, not lost. */
+			error("allowlist '%s' not used: %s", allow_path,
+			      err == SC_EFORMAT ? "not a valid allowlist"
+						: sc_strerror(err));
+		else
+			sc_report_set_allowlist(st.report, allow);
+	}
 	sc_report_set_rules(st.report, rules);
 	sc_report_mark_stale(st.report, stale_days);
 	for (size_t i = 0; i < nrefused; i++)
@@ -758,6 +774,7 @@ int cmd_scan(int argc, char **argv)
 			status = EXIT_ERROR;
 	}
 	sc_report_destroy(st.report);
+	sc_allow_free(allow);
 	sc_rules_destroy(rules);
 	free(rules_paths.v);
 	free(bundles.v);

@@ -25,6 +25,8 @@ static const char version_usage[] =
 static const struct rescue_cmd commands[] = {
 	{ "scan", cmd_scan, "scan directories, files and disks with YARA rules",
 	  cmd_scan_usage },
+	{ "allow", cmd_allow, "keep files known to be good off later reports",
+	  cmd_allow_usage },
 	{ "defs", cmd_defs, "build, check and list signed definitions",
 	  cmd_defs_usage },
 	{ "disks", cmd_disks, "list disks, partition tables and boot areas",

@@ -13,6 +13,8 @@
 #define RESCUE_VERSION "0.1.0"
 /* Volume label of our own ISO image (image/mkiso.sh). */
 #define RESCUE_LABEL "RESCUE"
+/* The allowlist on the rescue stick's data partition. */
+#define RESCUE_ALLOWLIST "/data/allowlist.json"
 
 enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_ERROR = 2 };
 
@@ -33,6 +35,8 @@ int cmd_probe(int argc, char **argv);
 extern const char cmd_probe_usage[];
 int cmd_defs(int argc, char **argv);
 extern const char cmd_defs_usage[];
+int cmd_allow(int argc, char **argv);
+extern const char cmd_allow_usage[];
 
 /* Trusted definitions keys (generated from rescue/keys/ at build time). */
 extern const struct sc_defs_key trusted_keys[];

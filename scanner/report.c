@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "sc/error.h"
 #include "sc/report.h"
+#include "sc/allow.h"
 #include "sc/rules.h"
 #include "sc/storm.h"
 #include "sc/volume.h"
@@ -27,7 +28,8 @@ struct sc_report {
 	json_t *root, *targets, *detections, *holds;
 	struct tgt *t;
 	size_t nt, at;
-	uint64_t ndetections, nheld;
+	uint64_t ndetections, nheld, nallowed;
+	const struct sc_allow *allow; /* borrowed; NULL: no allowlist */
 	struct sc_storm *storm; /* per-rule file counts, then the holds */
 	unsigned failed;
 	struct timespec start;
@@ -214,7 +216,6 @@ void sc_report_mark_stale(struct sc_report *r, unsigned days)
 		long age;
 
 		if (!json_is_true(json_object_get(set, "signed"))) {
-			unsigned_loaded = 1;
 			json_object_set_new(set, "age_days", json_null());
 			json_object_set_new(set, "stale", json_false());
 			continue;
@@ -230,6 +231,11 @@ void sc_report_mark_stale(struct sc_report *r, unsigned days)
 		json_object_set_new(set, "age_days", json_integer(age));
 		json_object_set_new(set, "stale", json_boolean(age > (long)days));
 	}
+	/* Sources other than the program's built-in ones are unsigned. */
+	json_array_foreach(json_object_get(rules, "sources"), i, set)
+		if (json_is_true(json_object_get(set, "loaded")) &&
+		    strcmp(s_of(set, "namespace"), "builtin"))
+			unsigned_loaded = 1;
 	json_object_set_new(rules, "stale_after_days", json_integer(days));
 	json_object_set_new(rules, "unsigned_rules_loaded",
 			    json_boolean(unsigned_loaded));
@@ -456,6 +462,7 @@ static int add_detection(struct sc_report *r, const struct sc_item *it,
 			 const struct sc_match *m)
 {
 	json_t *d = json_object(), *tags = json_array(), *strs = json_array();
+	const struct sc_allow_entry *allowed;
 
 	if (!d || !tags || !strs) {
 		json_decref(d);
@@ -490,12 +497,38 @@ static int add_detection(struct sc_report *r, const struct sc_item *it,
 	json_object_set_new(d, "strings", strs);
 	/* Decided by sc_report_apply_holds, once every count is in. */
 	json_object_set_new(d, "held", json_false());
-	if (json_array_append_new(r->detections, d) ||
-	    sc_storm_add(r->storm, m->ns, m->rule, it->path, it->path_len,
+	allowed = sc_allow_match(r->allow, it->sha256, m->ns, m->rule);
+	json_object_set_new(d, "allowed", json_boolean(allowed != NULL));
+	if (allowed)
+		json_object_set_new(
+			d, "allowed_by",
+			json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", allowed->id,
+				  "rule", allowed->rule, "note", allowed->note,
+				  "added", allowed->added, "added_by",
+				  allowed->added_by));
+	if (json_array_append_new(r->detections, d))
+		return SC_ENOMEM;
+	/* An allowed file is known good: it does not count towards a
+	 * storm of the rule, nor as something found. */
+	if (allowed) {
+		r->nallowed++;
+		return SC_OK;
+	}
+	if (sc_storm_add(r->storm, m->ns, m->rule, it->path, it->path_len,
 			 it->area))
 		return SC_ENOMEM;
 	r->ndetections++;
 	return SC_OK;
+}
+
+void sc_report_set_allowlist(struct sc_report *r, const struct sc_allow *a)
+{
+	r->allow = a;
+}
+
+uint64_t sc_report_detections_allowed(const struct sc_report *r)
+{
+	return r ? r->nallowed : 0;
 }
 
 int sc_report_item(struct sc_report *r, const struct sc_item *it)
@@ -861,14 +894,15 @@ static json_int_t sum_targets(const struct sc_report *r, const char *key)
 
 static json_t *summary(const struct sc_report *r)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
 			 "files_scanned",
 			 sum_targets(r, "files_scanned"), "bytes_scanned",
 			 sum_targets(r, "bytes_scanned"), "files_matched",
 			 sum_targets(r, "files_matched"), "files_not_scanned",
 			 sum_targets(r, "files_not_scanned"), "bytes_not_scanned",
 			 sum_targets(r, "bytes_not_scanned"), "detections",
-			 (json_int_t)r->ndetections, "detections_held",
+			 (json_int_t)r->ndetections, "detections_allowed",
+			 (json_int_t)r->nallowed, "detections_held",
 			 (json_int_t)r->nheld, "targets_failed",
 			 (int)r->failed);
 }
@@ -1135,9 +1169,13 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 		json_array_foreach(json_object_get(rules, "sets"), i, src)
 		{
 			if (!strcmp(s_of(src, "name"), "local"))
-				fprintf(f, "  set local: %llu rules from source files "
-					   "-- UNSIGNED (development only)\n",
-					(unsigned long long)n_of(src, "rules"));
+				fprintf(f, "  set local: %llu rules %s\n",
+					(unsigned long long)n_of(src, "rules"),
+					json_is_true(json_object_get(
+						rules, "unsigned_rules_loaded"))
+						? "from source files -- UNSIGNED "
+						  "(development only)"
+						: "built into the program");
 			else
 				fprintf(f, "  set %s version %llu of %s (%lld days "
 					   "old%s): %llu rules, signed by %s\n",
@@ -1189,6 +1227,17 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 		}
 		if (json_is_true(json_object_get(e, "held")))
 			fputs(" [HELD]", f);
+		if (json_is_true(json_object_get(e, "allowed"))) {
+			json_t *by = json_object_get(e, "allowed_by");
+
+			fprintf(f, " [ALLOWED by allowlist entry %s",
+				s_of(by, "id"));
+			if (*s_of(by, "note")) {
+				fputs(": ", f);
+				put_safe(f, s_of(by, "note"));
+			}
+			fputc(']', f);
+		}
 		fprintf(f, "\n    sha256 %s\n", s_of(e, "sha256"));
 	}
 	write_holds(r, f);

@@ -6,6 +6,7 @@
 #ifndef SC_H
 #define SC_H
 
+#include "sc/allow.h"
 #include "sc/defs.h"
 #include "sc/defstore.h"
 #include "sc/disk.h"

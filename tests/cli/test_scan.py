@@ -447,3 +447,41 @@ def test_unsigned_rules_need_the_switch(rescue_bin, tmp_path):
     assert data["rules"]["unsigned_rules_loaded"] is True
     local = [s for s in data["rules"]["sets"] if s["name"] == "local"]
     assert local and local[0]["signed"] is False
+
+
+def test_allowlist_add_scan_remove(rescue_bin, tmp_path):
+    """An allowed file is reported as allowed, with its entry, and does not
+    count as found; a rule-specific entry allows that rule only; remove
+    undoes it; a damaged list is never overwritten."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    marked = write(tree / "tool.exe", b"xx " + MARK_FILE + b" xx")
+    lst = tmp_path / "allow.json"
+    proc = run(rescue_bin, "allow", "add", "--file", marked, "--note",
+               "vendor tool", "--list", lst)
+    assert proc.returncode == CLEAN, proc.stderr
+    entry = json.loads(lst.read_text())["entries"][0]
+    assert entry["sha256"] == hashlib.sha256(marked.read_bytes()).hexdigest()
+    report = tmp_path / "r.json"
+    proc = run(rescue_bin, "scan", "--allowlist", lst, "--json", report, tree)
+    assert proc.returncode == CLEAN, proc.stdout
+    (d,) = json.loads(report.read_text())["detections"]
+    assert d["allowed"] is True and d["allowed_by"]["id"] == entry["id"]
+    assert d["allowed_by"]["note"] == "vendor tool"
+    assert b"ALLOWED" in proc.stdout
+    # Only for another rule: the detection counts again.
+    assert run(rescue_bin, "allow", "remove", entry["id"], "--list", lst).returncode == CLEAN
+    run(rescue_bin, "allow", "add", entry["sha256"], "--rule", "builtin:Other",
+        "--list", lst)
+    proc = run(rescue_bin, "scan", "--allowlist", lst, "--json", report, tree)
+    assert proc.returncode == FOUND
+    assert json.loads(report.read_text())["detections"][0]["allowed"] is False
+    # A damaged list: refused, untouched; the scan warns and goes on.
+    lst.write_text("{ not json")
+    proc = run(rescue_bin, "allow", "add", entry["sha256"], "--list", lst)
+    assert proc.returncode == ERROR and b"not an allowlist" in proc.stderr
+    assert lst.read_text() == "{ not json"
+    proc = run(rescue_bin, "scan", "--allowlist", lst, tree)
+    assert proc.returncode == FOUND and b"not used" in proc.stderr
+    assert run(rescue_bin, "allow", "add", "abc", "--list",
+               tmp_path / "x.json").returncode == ERROR

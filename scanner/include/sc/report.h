@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sc/allow.h"
 #include "sc/disk.h"
 #include "sc/efi.h"
 #include "sc/scan.h"
@@ -101,7 +102,16 @@ int sc_layout_write_json(const struct sc_layout *const *layouts,
 			 const char *const *paths, const char *const *errors,
 			 size_t n, FILE *f);
 
-/* Rule matches recorded so far (one per rule per item), held ones included. */
+/*
+ * Detections that an allowlist entry matches are reported as allowed (with
+ * the entry), not counted as found, and not counted by the storm guard.
+ * a is borrowed and must outlive the report; call before the first item.
+ */
+void sc_report_set_allowlist(struct sc_report *r, const struct sc_allow *a);
+uint64_t sc_report_detections_allowed(const struct sc_report *r);
+
+/* Rule matches recorded so far (one per rule per item), held ones included,
+ * allowed ones not. */
 uint64_t sc_report_detections(const struct sc_report *r);
 /* Of those, how many are held (set by sc_report_apply_holds). */
 uint64_t sc_report_detections_held(const struct sc_report *r);
