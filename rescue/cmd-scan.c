@@ -386,24 +386,12 @@ static void add_candidate(const char *path, const char *set, uint64_t v)
 static void candidate_from_file(const char *path)
 {
 	struct sc_defs_info info;
-	unsigned char *data = NULL;
 	const char *why;
-	size_t n = 0;
-	FILE *f = fopen(path, "rb");
 
-	if (f) {
-		long sz = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
-
-		if (sz > 0 && (unsigned long)sz <= SC_DEFS_MAX_SIZE &&
-		    !fseek(f, 0, SEEK_SET) && (data = malloc((size_t)sz)))
-			n = fread(data, 1, (size_t)sz, f);
-		fclose(f);
-	}
-	if (data && !sc_defs_parse_header(data, n, &info, &why))
+	if (sc_defs_read_header(path, &info, &why) == SC_OK)
 		add_candidate(path, info.set, info.version);
 	else
-		add_candidate(path, NULL, 0);
-	free(data);
+		add_candidate(path, NULL, 0); /* refused, with its reason, later */
 }
 
 static int cmp_candidate(const void *a, const void *b)

@@ -2,9 +2,13 @@
  * Definitions bundles: format, signing and verification; see sc/defs.h and
  * docs/definitions-format.md.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -193,6 +197,47 @@ bad:
 	if (why)
 		*why = w;
 	return SC_EFORMAT;
+}
+
+int sc_defs_read_header(const char *path, struct sc_defs_info *info,
+			const char **why)
+{
+	unsigned char *h;
+	struct stat st;
+	int fd, err;
+
+	memset(info, 0, sizeof(*info));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return SC_EOPEN;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return SC_EREAD;
+	}
+	/* parse_header reads the first SC_DEFS_HEADER_SIZE bytes only and
+	 * checks the rest against the length: a short file is caught there
+	 * before any byte past what was read is looked at. */
+	h = calloc(1, SC_DEFS_HEADER_SIZE + SC_DEFS_SIG_SIZE);
+	if (!h) {
+		close(fd);
+		return SC_ENOMEM;
+	}
+	if (sc_pread_all(fd, h,
+			 st.st_size < SC_DEFS_HEADER_SIZE ? (size_t)st.st_size
+							  : SC_DEFS_HEADER_SIZE,
+			 0)) {
+		free(h);
+		close(fd);
+		return SC_EREAD;
+	}
+	close(fd);
+	err = sc_defs_parse_header(h, (size_t)st.st_size > SIZE_MAX
+					      ? SIZE_MAX
+					      : (size_t)st.st_size,
+				   info, why);
+	free(h);
+	return err;
 }
 
 int sc_defs_verify(const unsigned char *d, size_t n,

@@ -63,6 +63,14 @@ int sc_defs_parse_header(const unsigned char *data, size_t n,
 			 struct sc_defs_info *info, const char **why);
 
 /*
+ * sc_defs_parse_header for a file, reading only its header: for ordering
+ * and listing bundles without reading them whole. SC_EOPEN/SC_EREAD with
+ * errno, or as sc_defs_parse_header.
+ */
+int sc_defs_read_header(const char *path, struct sc_defs_info *info,
+			const char **why);
+
+/*
  * Full check: header, size, the signature against the trusted keys (the
  * key is found by id), and the libyara version. On SC_OK, *key (if not
  * NULL) points at the trusted key used. Else SC_EFORMAT / SC_ESIGNATURE /
