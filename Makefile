@@ -17,8 +17,14 @@ WARN    += -Werror
 endif
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Iscanner/include -Iscanner
 
-STATIC_LIBS := -lblkid -lyara -lmagic -ljansson -lcrypto -lz -lbz2 -llzma -lm -ldl -pthread
-DYN_LIBS    := -lblkid -lyara -ljansson -lcrypto -lm -pthread
+# libarchive only writes ZIP here (sc_zip_write). Of all that
+# `pkg-config --static --libs libarchive` lists, that needs nettle (its
+# crypto) and zlib. Its ZIP writer still references the table of every write
+# format, xar's libxml2 (and with it ICU, some 30 MB) included: the static
+# link drops those unused sections with --gc-sections instead.
+STATIC_LIBS := -lblkid -lyara -lmagic -ljansson -larchive -lnettle -lcrypto \
+               -lz -lbz2 -llzma -lm -ldl -pthread
+DYN_LIBS    := -lblkid -lyara -ljansson -larchive -lcrypto -lm -pthread
 
 SCANNER_SRC := $(wildcard scanner/*.c)
 RESCUE_SRC  := $(wildcard rescue/*.c)
@@ -91,8 +97,9 @@ $(B)/libscanner-testhooks.a: $(TH_SCANNER_OBJ)
 # code paths (network engines) are never used here, so the warnings are
 # filtered to keep the build output readable.
 $(OUT)/rescue: $(RESCUE_OBJ) $(B)/libscanner.a
-	@$(CC) $(CFLAGS) -static -o $@ $(RESCUE_OBJ) $(B)/libscanner.a \
-		$(STATIC_LIBS) 2> $(B)/link.log || { cat $(B)/link.log; exit 1; }
+	@$(CC) $(CFLAGS) -static -Wl,--gc-sections -o $@ $(RESCUE_OBJ) \
+		$(B)/libscanner.a $(STATIC_LIBS) 2> $(B)/link.log || \
+		{ cat $(B)/link.log; exit 1; }
 	@grep -v -e 'statically linked applications' -e 'in function' $(B)/link.log || true
 	@echo "linked $@ (static)"
 
@@ -103,6 +110,16 @@ $(OUT)/rescue-testhooks: $(RESCUE_OBJ) $(B)/libscanner-testhooks.a
 $(OUT)/tests/%: tests/unit/%.c $(B)/libscanner.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libscanner.a -lcmocka $(DYN_LIBS)
+
+# A PE with a version resource, generated: no Windows binary is committed.
+PE_FIXTURE := $(OUT)/tests/data/versioninfo.exe
+$(PE_FIXTURE): tests/data/mkpe.py
+	@mkdir -p $(dir $@)
+	/usr/bin/python3 tests/data/mkpe.py $@
+
+$(OUT)/tests/test_peinfo: $(PE_FIXTURE)
+$(OUT)/tests/test_peinfo: private ALL_CFLAGS += \
+	-DUNIT_PE_FIXTURE='"$(PE_FIXTURE)"'
 
 unit: $(UNIT_BIN)
 
@@ -150,12 +167,13 @@ test-boot: iso disks
 test: test-unit test-cli test-boot
 
 # Our own sources must stay portable C: compile them against musl's headers.
-# The generated definitions file and the libyara/jansson/openssl headers come
-# from the system include dir, which musl-gcc leaves out, so those headers
-# are reached through a private include dir of symlinks.
+# The generated definitions file and the libyara/jansson/openssl/libarchive
+# headers come from the system include dir, which musl-gcc leaves out, so
+# those headers are reached through a private include dir of symlinks.
 musl-check:
 	@mkdir -p $(B)/musl-inc
-	@for d in yara yara.h jansson.h jansson_config.h openssl blkid; do \
+	@for d in yara yara.h jansson.h jansson_config.h openssl blkid \
+		archive.h archive_entry.h; do \
 		ln -sfn /usr/include/$$d $(B)/musl-inc/$$d; done
 	@ln -sfn /usr/include/x86_64-linux-gnu/openssl/opensslconf.h $(B)/musl-inc/opensslconf.h
 	@mkdir -p $(B)/musl-inc/openssl-arch/openssl

@@ -60,6 +60,14 @@ const char cmd_scan_usage[] =
 	"      --release-hold NAMESPACE:RULE  report a held rule's detections\n"
 	"                         as normal ones (a bare RULE works when only\n"
 	"                         one namespace has it); repeatable\n"
+	"      --action ACTION    what to do with detected files: report (the\n"
+	"                         default) or quarantine: move each one that is\n"
+	"                         neither held nor allowed into the quarantine\n"
+	"                         (critical system files are copied and left in\n"
+	"                         place unless --force); every action is reported\n"
+	"      --quarantine DIR   the quarantine for --action quarantine\n"
+	"                         (default " RESCUE_QUARANTINE ")\n"
+	"      --force            --action quarantine moves critical files too\n"
 	"  -q, --quiet            print nothing but errors\n"
 	"\n"
 	"FP-storm guard: a rule that matches more files than the threshold, or\n"
@@ -73,8 +81,21 @@ const char cmd_scan_usage[] =
 	"included), 2 error (a target could not be read, no rules could be\n"
 	"loaded, bad usage, canceled).\n";
 
+/* A detected file, kept for --action quarantine once holds are known. */
+struct found {
+	char *path;
+	size_t len;
+	char sha256[65];
+	uint64_t size;
+	struct sc_quar_detection *det;
+	size_t ndet;
+};
+
 struct scan_state {
 	struct sc_report *report;
+	struct found *found;
+	size_t nfound;
+	int keep_found;
 	int quiet;
 	int progress;          /* draw a progress line on stderr */
 	double last_draw;
@@ -87,15 +108,6 @@ static void on_sigint(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-}
-
-static void on_diag(const struct sc_diag *d, void *ctx)
-{
-	(void)ctx;
-	if (d->level == SC_DIAG_ERROR)
-		error("%s:%d: %s", d->file, d->line, d->message);
-	else
-		warning("%s:%d: %s", d->file, d->line, d->message);
 }
 
 static void clear_progress(struct scan_state *st)
@@ -115,12 +127,45 @@ static void put_path(FILE *f, const char *p, size_t n)
 	free(d);
 }
 
+static void keep_found(struct scan_state *st, const struct sc_item *it)
+{
+	struct found *f = realloc(st->found, (st->nfound + 1) * sizeof(*f));
+
+	if (!f)
+		die("out of memory");
+	st->found = f;
+	f = &f[st->nfound];
+	memset(f, 0, sizeof(*f));
+	f->path = malloc(it->path_len + 1);
+	if (!f->path ||
+	    sc_quar_detections_copy(it->matches, it->nmatches, &f->det))
+		die("out of memory");
+	memcpy(f->path, it->path, it->path_len);
+	f->path[it->path_len] = '\0';
+	f->len = it->path_len;
+	f->ndet = it->nmatches;
+	f->size = it->size;
+	snprintf(f->sha256, sizeof(f->sha256), "%s", it->sha256 ? it->sha256 : "");
+	st->nfound++;
+}
+
+static void free_found(struct scan_state *st)
+{
+	for (size_t i = 0; i < st->nfound; i++) {
+		free(st->found[i].path);
+		sc_quar_detections_free(st->found[i].det, st->found[i].ndet);
+	}
+	free(st->found);
+}
+
 static int on_item(const struct sc_item *it, void *ctx)
 {
 	struct scan_state *st = ctx;
 
 	if (sc_report_item(st->report, it))
 		error("out of memory recording '%s'", it->path);
+	if (st->keep_found && it->status == SC_ITEM_MATCH && !it->area)
+		keep_found(st, it);
 	/*
 	 * Whether a rule is held is only known once the scan is over (its
 	 * file count is still growing), so these live lines carry no "held"
@@ -139,6 +184,90 @@ static int on_item(const struct sc_item *it, void *ctx)
 		fflush(stdout);
 	}
 	return interrupted ? SC_ABORT : SC_CONTINUE;
+}
+
+/*
+ * --action quarantine: every detected file that is not held by the storm
+ * guard and not allowed goes to the quarantine; critical system files are
+ * copied and left in place unless --force. Each outcome goes in the report.
+ */
+static void act_quarantine(struct scan_state *st, const char *dir,
+			   const struct sc_allow *allow, int force)
+{
+	const struct sc_storm *storm = sc_report_storm(st->report);
+	struct sc_quar_recovery *rec;
+	struct sc_quar *q;
+	size_t nrec;
+	int err = sc_quar_open(dir, 1, &q, &rec, &nrec);
+
+	if (err) {
+		error("cannot open the quarantine '%s': %s%s%s", dir,
+		      sc_strerror(err), errno ? ": " : "",
+		      errno ? strerror(errno) : "");
+		for (size_t i = 0; i < st->nfound; i++)
+			sc_report_action(st->report, st->found[i].path,
+					 st->found[i].len, "skipped", NULL,
+					 "the quarantine could not be opened");
+		return;
+	}
+	quar_say_recovery(stderr, rec, nrec);
+	free(rec);
+	for (size_t i = 0; i < st->nfound; i++) {
+		struct found *f = &st->found[i];
+		struct sc_quar_req req = { 0 };
+		struct sc_quar_result res;
+		size_t held = 0, allowed = 0;
+
+		for (size_t k = 0; k < f->ndet; k++) {
+			held += sc_storm_is_held(storm, f->det[k].ns,
+						 f->det[k].rule);
+			allowed += allow && sc_allow_match(allow, f->sha256,
+							   f->det[k].ns,
+							   f->det[k].rule);
+		}
+		if (held) {
+			sc_report_action(st->report, f->path, f->len, "skipped",
+					 NULL, "held by the FP-storm guard");
+			continue;
+		}
+		if (allowed == f->ndet) {
+			sc_report_action(st->report, f->path, f->len, "skipped",
+					 NULL, "allowed by the allowlist");
+			continue;
+		}
+		req.path = f->path;
+		req.reason = "detected";
+		req.det = f->det;
+		req.ndet = f->ndet;
+		req.sha256 = f->sha256[0] ? f->sha256 : NULL;
+		req.size = f->size;
+		req.force = force;
+		err = sc_quar_add(q, &req, &res);
+		if (err) {
+			sc_report_action(st->report, f->path, f->len, "refused",
+					 NULL, res.why[0] ? res.why
+							  : sc_strerror(err));
+			if (!st->quiet)
+				error("not quarantined: %s", res.why[0] ? res.why : sc_strerror(err));
+		} else {
+			sc_report_action(
+				st->report, f->path, f->len,
+				res.kept ? "copied" : "quarantined", res.id,
+				res.kept ? "a critical system file: copied to "
+					   "the quarantine and left in place "
+					   "(--force moves it)"
+					 : NULL);
+			if (!st->quiet) {
+				put_path(stdout, f->path, f->len);
+				printf(": %s as %s\n",
+				       res.kept ? "copied to the quarantine (critical file, left in place)"
+						: "quarantined",
+				       res.id);
+			}
+		}
+		sc_quar_result_free(&res);
+	}
+	sc_quar_close(q);
 }
 
 static void on_layout(const char *target, const struct sc_layout *l, void *ctx)
@@ -278,21 +407,6 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
-struct list {
-	const char **v;
-	size_t n;
-};
-
-static void list_add(struct list *l, const char *s)
-{
-	const char **p = realloc(l->v, (l->n + 1) * sizeof(*p));
-
-	if (!p)
-		die("out of memory");
-	l->v = p;
-	l->v[l->n++] = s;
-}
-
 /* Adds each non-empty line of a file to l (malloc'd copies). */
 static void read_lines(const char *path, struct list *l)
 {
@@ -341,206 +455,6 @@ static int close_out(FILE *f, const char *path)
 	return 0;
 }
 
-/*
- * Definitions candidates: the bundles named with --defs (the image's own,
- * the floor) and, with --store, each enabled set's installed versions from
- * the active one down. Sorted newest first per set, so that the newest
- * bundle that passes its checks is used and a tampered newer one leaves
- * the older one in force.
- */
-struct candidate {
-	char *path;
-	char set[SC_DEFS_SET_MAX + 1]; /* "" when the header does not parse */
-	uint64_t version;
-};
-
-static struct candidate *cands;
-static size_t ncands;
-
-static const char *set_of(const char *path)
-{
-	for (size_t i = 0; i < ncands; i++)
-		if (cands[i].path == path)
-			return cands[i].set[0] ? cands[i].set : NULL;
-	return NULL;
-}
-
-static void add_candidate(const char *path, const char *set, uint64_t v)
-{
-	struct candidate *c = realloc(cands, (ncands + 1) * sizeof(*c));
-
-	if (!c)
-		die("out of memory");
-	cands = c;
-	c = &cands[ncands++];
-	memset(c, 0, sizeof(*c));
-	c->path = malloc(strlen(path) + 1);
-	if (!c->path)
-		die("out of memory");
-	strcpy(c->path, path);
-	snprintf(c->set, sizeof(c->set), "%s", set ? set : "");
-	c->version = v;
-}
-
-/* Set and version from a bundle's header; unchecked, only for ordering. */
-static void candidate_from_file(const char *path)
-{
-	struct sc_defs_info info;
-	const char *why;
-
-	if (sc_defs_read_header(path, &info, &why) == SC_OK)
-		add_candidate(path, info.set, info.version);
-	else
-		add_candidate(path, NULL, 0); /* refused, with its reason, later */
-}
-
-static int cmp_candidate(const void *a, const void *b)
-{
-	const struct candidate *x = a, *y = b;
-	int c = strcmp(x->set, y->set);
-
-	if (c)
-		return c;
-	return x->version > y->version ? -1 : x->version < y->version;
-}
-
-/* Fills the candidate list; returns the paths in order in l. */
-static void gather_bundles(const struct list *defs, const char *store,
-			   struct list *l)
-{
-	struct sc_defstore_set *sets = NULL;
-	size_t nsets = 0;
-
-	for (size_t i = 0; i < defs->n; i++)
-		candidate_from_file(defs->v[i]);
-	if (store) {
-		int err = sc_defstore_list(store, trusted_keys,
-					   trusted_keys_count, &sets, &nsets);
-
-		if (err && errno != ENOENT)
-			warning("cannot read the definitions store '%s': %s",
-				store, strerror(errno));
-	}
-	for (size_t i = 0; i < nsets; i++) {
-		const struct sc_defstore_set *st = &sets[i];
-
-		if (st->disabled) {
-			/* A disabled set is not loaded from anywhere. */
-			for (size_t k = 0; k < ncands; k++)
-				if (!strcmp(cands[k].set, st->name))
-					cands[k].set[0] = '\1';
-			continue;
-		}
-		for (size_t k = st->nversions; k-- > 0;) {
-			char path[4400];
-
-			if (st->versions[k] > st->active)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s/v%llu.rdefs", store,
-				 st->name, (unsigned long long)st->versions[k]);
-			add_candidate(path, st->name, st->versions[k]);
-		}
-	}
-	free(sets);
-	if (ncands)
-		qsort(cands, ncands, sizeof(*cands), cmp_candidate);
-	for (size_t i = 0; i < ncands; i++)
-		if (cands[i].set[0] != '\1')
-			list_add(l, cands[i].path);
-}
-
-static void free_candidates(void)
-{
-	for (size_t i = 0; i < ncands; i++)
-		free(cands[i].path);
-	free(cands);
-	cands = NULL;
-	ncands = 0;
-}
-
-/* A bundle that was refused, and why: it goes in the report. */
-struct refusal {
-	const char *path;
-	const char *why;
-};
-
-static int load_rules(struct list *rules_paths, struct list *bundles,
-		      int builtin, struct sc_rules **out,
-		      struct refusal *refused, size_t *nrefused)
-{
-	struct sc_rules *rules;
-	int err;
-
-	err = sc_rules_create(on_diag, NULL, &rules);
-	if (err)
-		die("cannot set up the rule compiler: %s", sc_strerror(err));
-	if (builtin)
-		for (size_t i = 0; i < builtin_defs_count; i++) {
-			err = sc_rules_add_source(rules, builtin_defs[i].name,
-						  "builtin",
-						  builtin_defs[i].text);
-			if (err)
-				error("built-in definitions '%s': %s",
-				      builtin_defs[i].name, sc_strerror(err));
-		}
-	for (size_t i = 0; i < rules_paths->n; i++) {
-		err = sc_rules_add_path(rules, rules_paths->v[i]);
-		if (err == SC_EOPEN)
-			error("cannot read rules '%s': %s", rules_paths->v[i],
-			      strerror(errno));
-		else if (err == SC_ENOMEM)
-			die("out of memory loading rules");
-		else if (err && err != SC_ERULES) /* SC_ERULES: already said */
-			error("rules '%s' not loaded: %s", rules_paths->v[i],
-			      sc_strerror(err));
-	}
-	char (*loaded)[SC_DEFS_SET_MAX + 1];
-	size_t nloaded = 0;
-
-	*nrefused = 0;
-	loaded = calloc(bundles->n ? bundles->n : 1, sizeof(*loaded));
-	if (!loaded)
-		die("out of memory");
-	for (size_t i = 0; i < bundles->n; i++) {
-		struct sc_defs_info info;
-		const char *why = NULL;
-		const char *set = set_of(bundles->v[i]);
-		int done = 0;
-
-		/* Candidates come newest first per set: the first that
-		 * passes wins, the older ones are not needed. */
-		for (size_t k = 0; set && k < nloaded; k++)
-			done |= !strcmp(loaded[k], set);
-		if (done)
-			continue;
-		err = sc_rules_add_bundle(rules, bundles->v[i], trusted_keys,
-					  trusted_keys_count, &info, &why);
-		if (err == SC_ENOMEM)
-			die("out of memory loading definitions");
-		if (!err) {
-			snprintf(loaded[nloaded++], sizeof(loaded[0]), "%s",
-				 info.set);
-			continue;
-		}
-		if (!why)
-			why = err == SC_EOPEN || err == SC_EREAD
-				      ? strerror(errno)
-				      : sc_strerror(err);
-		/* Refused bundles change nothing; the scan goes on without. */
-		error("definitions '%s' refused: %s", bundles->v[i], why);
-		refused[*nrefused].path = bundles->v[i];
-		refused[(*nrefused)++].why = why;
-	}
-	free(loaded);
-	err = sc_rules_compile(rules);
-	if (err) {
-		sc_rules_destroy(rules);
-		return error("no usable rules: %s", sc_strerror(err));
-	}
-	*out = rules;
-	return 0;
-}
-
 int cmd_scan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -564,13 +478,16 @@ int cmd_scan(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "storm-threshold", required_argument, NULL, 'H' },
 		{ "release-hold", required_argument, NULL, 'L' },
+		{ "action", required_argument, NULL, 'a' },
+		{ "quarantine", required_argument, NULL, 'Q' },
+		{ "force", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct list rules_paths = { 0 }, excludes = { 0 }, disks = { 0 };
-	struct list bundles = { 0 }, defs = { 0 };
-	const char *store = NULL;
-	int unsigned_ok = 0;
-	const char *allow_path = NULL;
+	struct rules_src src = { .builtin = 1 };
+	struct list excludes = { 0 }, disks = { 0 };
+	const char *allow_path = NULL, *action = "report";
+	const char *quar_dir = RESCUE_QUARANTINE;
+	int force = 0;
 	struct sc_allow *allow = NULL;
 	unsigned stale_days = 30;
 	struct refusal *refused;
@@ -583,7 +500,7 @@ int cmd_scan(int argc, char **argv)
 	struct sc_scan_cb cb = { on_item, on_progress, on_layout, &st };
 	struct sc_scan *scan = NULL;
 	const char *json_path = NULL, *text_path = NULL;
-	int builtin = 1, c, err, status = EXIT_CLEAN, canceled = 0;
+	int c, err, status = EXIT_CLEAN, canceled = 0;
 	struct sigaction sa, old_int, old_term;
 
 	sc_scan_opts_init(&opts);
@@ -592,16 +509,24 @@ int cmd_scan(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "r:d:j:e:xq", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
-		case 'r': list_add(&rules_paths, optarg); break;
-		case 'D': list_add(&defs, optarg); break;
-		case 'U': unsigned_ok = 1; break;
+		case 'r': list_add(&src.rules, optarg); break;
+		case 'D': list_add(&src.defs, optarg); break;
+		case 'U': src.unsigned_ok = 1; break;
+		case 'a':
+			if (strcmp(optarg, "report") && strcmp(optarg, "quarantine"))
+				die("invalid --action '%s': want report or "
+				    "quarantine", optarg);
+			action = optarg;
+			break;
+		case 'Q': quar_dir = optarg; break;
+		case 'F': force = 1; break;
 		case 'W': allow_path = optarg; break;
 		case 'A':
 			if (parse_uint(optarg, 36500, &stale_days))
 				die("invalid --stale-days '%s'", optarg);
 			break;
-		case 'K': store = optarg; break;
-		case 'B': builtin = 0; break;
+		case 'K': src.store = optarg; break;
+		case 'B': src.builtin = 0; break;
 		case 'd': list_add(&disks, optarg); break;
 		case 'j':
 			if (parse_uint(optarg, 64, &opts.jobs) || !opts.jobs)
@@ -654,10 +579,6 @@ int cmd_scan(int argc, char **argv)
 		fputs(cmd_scan_usage, stderr);
 		return EXIT_ERROR;
 	}
-	if (rules_paths.n && !unsigned_ok)
-		die("--rules loads unsigned YARA source, a development option: "
-		    "add --unsigned-rules, or build a signed bundle with "
-		    "'rescue defs build' and use --defs");
 	opts.excludes = excludes.v;
 	opts.nexcludes = excludes.n;
 	opts.mount_errors = mount_errors.v;
@@ -665,13 +586,9 @@ int cmd_scan(int argc, char **argv)
 	storm.release = releases.v;
 	storm.nrelease = releases.n;
 	st.progress = !st.quiet && isatty(STDERR_FILENO);
+	st.keep_found = !strcmp(action, "quarantine");
 
-	gather_bundles(&defs, store, &bundles);
-	refused = calloc(bundles.n ? bundles.n : 1, sizeof(*refused));
-	if (!refused)
-		die("out of memory");
-	if (load_rules(&rules_paths, &bundles, builtin, &rules, refused,
-		       &nrefused))
+	if (rules_load(&src, &rules, &refused, &nrefused))
 		return EXIT_ERROR;
 	err = sc_report_create("rescue", RESCUE_VERSION, &st.report);
 	if (err)
@@ -731,6 +648,8 @@ int cmd_scan(int argc, char **argv)
 	}
 	sc_report_finish(st.report);
 	apply_holds(&st, &storm);
+	if (!canceled && !strcmp(action, "quarantine"))
+		act_quarantine(&st, quar_dir, allow, force);
 	sc_scan_destroy(scan);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -764,11 +683,9 @@ int cmd_scan(int argc, char **argv)
 	sc_report_destroy(st.report);
 	sc_allow_free(allow);
 	sc_rules_destroy(rules);
-	free(rules_paths.v);
-	free(bundles.v);
-	free(defs.v);
+	rules_src_free(&src);
 	free(refused);
-	free_candidates();
+	free_found(&st);
 	free(excludes.v);
 	free(disks.v);
 	free(releases.v);

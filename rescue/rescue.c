@@ -25,6 +25,9 @@ static const char version_usage[] =
 static const struct rescue_cmd commands[] = {
 	{ "scan", cmd_scan, "scan directories, files and disks with YARA rules",
 	  cmd_scan_usage },
+	{ "quarantine", cmd_quarantine,
+	  "move files to the quarantine, restore them, report false positives",
+	  cmd_quarantine_usage },
 	{ "allow", cmd_allow, "keep files known to be good off later reports",
 	  cmd_allow_usage },
 	{ "defs", cmd_defs, "build, check and list signed definitions",

@@ -7,14 +7,22 @@
 #define RESCUE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sc/defs.h"
+
+struct sc_rules;
 
 #define RESCUE_VERSION "0.1.0"
 /* Volume label of our own ISO image (image/mkiso.sh). */
 #define RESCUE_LABEL "RESCUE"
 /* The allowlist on the rescue stick's data partition. */
 #define RESCUE_ALLOWLIST "/data/allowlist.json"
+/* The quarantine store, beside it. */
+#define RESCUE_QUARANTINE "/data/quarantine"
+/* The image's own definitions and the stick's definitions store. */
+#define RESCUE_CORE_DEFS "/etc/rescue/defs/core.rdefs"
+#define RESCUE_DEFS_STORE "/data/defs"
 
 enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_ERROR = 2 };
 
@@ -37,6 +45,56 @@ int cmd_defs(int argc, char **argv);
 extern const char cmd_defs_usage[];
 int cmd_allow(int argc, char **argv);
 extern const char cmd_allow_usage[];
+int cmd_quarantine(int argc, char **argv);
+extern const char cmd_quarantine_usage[];
+
+/* A growable list of borrowed strings. */
+struct list {
+	const char **v;
+	size_t n;
+};
+void list_add(struct list *l, const char *s);
+
+/*
+ * Where rules come from (rules-load.c), as given on the command line:
+ * --rules (needs --unsigned-rules), --defs, a definitions store, and the
+ * built-in definitions unless --no-builtin.
+ */
+struct rules_src {
+	struct list rules, defs;
+	const char *store;
+	int unsigned_ok, builtin;
+};
+
+/* A bundle that was refused, and why: it goes in the report. */
+struct refusal {
+	const char *path;
+	const char *why;
+};
+
+/*
+ * Loads and compiles the rules: per set, the newest bundle that passes its
+ * checks wins; refused bundles are said and listed in *refused (malloc'd).
+ * Returns 0, or -1 (said) when no rules could be compiled.
+ */
+int rules_load(const struct rules_src *src, struct sc_rules **out,
+	       struct refusal **refused, size_t *nrefused);
+void rules_src_free(struct rules_src *src);
+
+/* "core v2, shop v1, local": the loaded sets, malloc'd. */
+char *rules_describe(const struct sc_rules *rules);
+
+struct sc_quar;
+struct sc_quar_recovery;
+
+/* Prints what the quarantine's recovery did at open (cmd-quarantine.c). */
+void quar_say_recovery(FILE *f, const struct sc_quar_recovery *rec, size_t n);
+
+/* Rescans the quarantine in dir with the rules src names; 0 or -1 (said). */
+int quarantine_rescan(const char *dir, const struct rules_src *src);
+
+/* Writes the vendor zip of item id to out (quar-report.c); exit status. */
+int quarantine_report(struct sc_quar *q, const char *id, const char *out);
 
 /* Trusted definitions keys (generated from rescue/keys/ at build time). */
 extern const struct sc_defs_key trusted_keys[];

@@ -17,6 +17,9 @@ static const char *const messages[SC_ERROR_MAX] = {
 	[SC_EFORMAT] = "malformed file",
 	[SC_ESIGNATURE] = "signature not valid",
 	[SC_EYARAVER] = "compiled by a different YARA version",
+	[SC_EREFUSED] = "refused",
+	[SC_EBUSY] = "in use by another process",
+	[SC_ECHANGED] = "changed since it was seen",
 };
 
 const char *sc_strerror(int err)

@@ -71,6 +71,23 @@ int sc_utf8_valid(const char *s, size_t n);
 int sc_volume_hibernated(const char *mountpoint);
 
 struct tm;
+struct sc_volume;
+
+/*
+ * A window in which one read-only mounted volume may be written: the block
+ * device (partition and disk) is made writable and the mount remounted
+ * read-write; sc_rw_end syncs and puts both back. A volume that is already
+ * mounted read-write is left alone. Both return 0, or -1 with a sentence
+ * in why.
+ */
+struct sc_rw {
+	char mnt[256], device[64], disk[64];
+	unsigned long flags;  /* mount flags kept across the remounts */
+	int remounted, dev_was_ro, disk_was_ro;
+};
+int sc_rw_begin(const struct sc_volume *v, struct sc_rw *rw, char *why,
+		size_t n);
+int sc_rw_end(struct sc_rw *rw, char *why, size_t n);
 
 /*
  * Reads exactly n bytes at off (retrying on EINTR and short reads): 0, or

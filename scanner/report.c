@@ -261,6 +261,26 @@ int sc_report_refused(struct sc_report *r, const char *path, const char *why)
 	return SC_OK;
 }
 
+int sc_report_action(struct sc_report *r, const char *path, size_t len,
+		     const char *action, const char *id, const char *detail)
+{
+	json_t *list = json_object_get(r->root, "actions"), *j;
+
+	if (!list) {
+		list = json_array();
+		if (!list || json_object_set_new(r->root, "actions", list))
+			return SC_ENOMEM;
+	}
+	j = json_object();
+	if (!j || set_path(j, "path", path, len) ||
+	    json_object_set_new(j, "action", jstr(action)) ||
+	    json_object_set_new(j, "quarantine_id", jstr(id)) ||
+	    json_object_set_new(j, "detail", jstr(detail)) ||
+	    json_array_append_new(list, j))
+		return SC_ENOMEM;
+	return SC_OK;
+}
+
 int sc_report_set_options(struct sc_report *r, const struct sc_scan_opts *o,
 			  unsigned jobs)
 {
@@ -1241,6 +1261,24 @@ int sc_report_write_text(const struct sc_report *r, FILE *f,
 		fprintf(f, "\n    sha256 %s\n", s_of(e, "sha256"));
 	}
 	write_holds(r, f);
+
+	if (json_array_size(json_object_get(r->root, "actions"))) {
+		json_t *acts = json_object_get(r->root, "actions");
+
+		fprintf(f, "\nactions: %zu\n", json_array_size(acts));
+		json_array_foreach(acts, i, e)
+		{
+			fprintf(f, "  %s ", s_of(e, "action"));
+			put_path(f, e);
+			if (*s_of(e, "quarantine_id"))
+				fprintf(f, " as %s", s_of(e, "quarantine_id"));
+			if (*s_of(e, "detail")) {
+				fputs(": ", f);
+				put_safe(f, s_of(e, "detail"));
+			}
+			fputc('\n', f);
+		}
+	}
 
 	if (json_is_object(json_object_get(r->root, "uefi"))) {
 		json_t *u = json_object_get(r->root, "uefi"), *en;

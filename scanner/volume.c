@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -233,35 +236,59 @@ static void unescape(char *s)
  * [optional fields] - fstype source superoptions". Fills the fields it
  * finds (mp and src unescaped); 0 on success.
  */
-static int mountinfo_line(char *line, unsigned *maj, unsigned *min,
-			  char **mp, char **src)
+struct mountinfo {
+	char *root, *mp, *opts, *fstype, *src, *superopts;
+};
+
+static int mountinfo_fields(char *line, unsigned *maj, unsigned *min,
+			    struct mountinfo *m)
 {
 	char *save = NULL, *tok;
 	int field = 0, after_dash = 0;
 
-	*mp = *src = NULL;
+	memset(m, 0, sizeof(*m));
 	for (tok = strtok_r(line, " \n", &save); tok;
 	     tok = strtok_r(NULL, " \n", &save), field++) {
 		if (after_dash) {
-			if (++after_dash == 3) { /* fstype, then source */
-				*src = tok;
-				break;
-			}
+			after_dash++;
+			if (after_dash == 2)
+				m->fstype = tok;
+			else if (after_dash == 3)
+				m->src = tok;
+			else if (after_dash == 4)
+				m->superopts = tok;
 			continue;
 		}
 		if (field == 2 && sscanf(tok, "%u:%u", maj, min) != 2)
 			return -1;
+		if (field == 3)
+			m->root = tok;
 		if (field == 4)
-			*mp = tok;
+			m->mp = tok;
+		if (field == 5)
+			m->opts = tok;
 		if (field > 5 && !strcmp(tok, "-"))
 			after_dash = 1;
 	}
-	if (!*mp)
+	if (!m->mp)
 		return -1;
-	unescape(*mp);
-	if (*src)
-		unescape(*src);
+	unescape(m->mp);
+	if (m->src)
+		unescape(m->src);
+	if (m->root)
+		unescape(m->root);
 	return 0;
+}
+
+static int mountinfo_line(char *line, unsigned *maj, unsigned *min,
+			  char **mp, char **src)
+{
+	struct mountinfo m;
+	int rc = mountinfo_fields(line, maj, min, &m);
+
+	*mp = m.mp;
+	*src = m.src;
+	return rc;
 }
 
 int sc_volume_mountpoint(unsigned maj, unsigned min, const char *devpath,
@@ -420,19 +447,51 @@ int sc_volume_hibernated(const char *mountpoint)
 	return result;
 }
 
-/* The ESP flag, from the partition table of the volume's disk. */
-static void esp_flag(struct sc_volume *v)
+/*
+ * From the partition table of the volume's disk: the ESP flag and the
+ * partition's GUID (GPT) or "DISKID-NN" (MBR, as Linux's PARTUUID).
+ */
+static void from_layout(struct sc_volume *v)
 {
 	struct sc_layout *l;
 
 	if (!v->partition || !v->disk[0] ||
 	    sc_layout_open(v->disk, 0, 0, &l))
 		return;
-	for (size_t i = 0; i < l->nparts; i++)
-		if (l->parts[i].number == v->partition &&
-		    (l->parts[i].flags & SC_PART_ESP))
+	for (size_t i = 0; i < l->nparts; i++) {
+		if (l->parts[i].number != v->partition)
+			continue;
+		if (l->parts[i].flags & SC_PART_ESP)
 			v->flags |= SC_VOL_ESP;
+		if (l->parts[i].guid[0])
+			snprintf(v->part_uuid, sizeof(v->part_uuid), "%s",
+				 l->parts[i].guid);
+		else if (!strcmp(l->table, "mbr"))
+			snprintf(v->part_uuid, sizeof(v->part_uuid),
+				 "%08x-%02x", (unsigned)l->mbr_id,
+				 v->partition);
+	}
 	sc_layout_free(l);
+}
+
+/* The disk's serial number, where the driver gives one in sysfs. */
+static void disk_serial(struct sc_volume *v)
+{
+	static const char *const where[] = { "serial", "device/serial",
+					     "device/wwid" };
+	const char *name = strrchr(v->disk, '/');
+	char path[192];
+
+	if (!name)
+		return;
+	for (size_t i = 0; i < sizeof(where) / sizeof(*where); i++) {
+		snprintf(path, sizeof(path), "/sys/class/block/%s/%s",
+			 name + 1, where[i]);
+		if (!read_line(path, v->serial, sizeof(v->serial)) &&
+		    v->serial[0])
+			return;
+	}
+	v->serial[0] = '\0';
 }
 
 int sc_volume_of_path(const char *path, struct sc_volume *v)
@@ -465,7 +524,146 @@ int sc_volume_of_path(const char *path, struct sc_volume *v)
 	if (!strcmp(v->fstype, "ntfs") && v->mountpoint[0] &&
 	    sc_volume_hibernated(v->mountpoint))
 		v->flags |= SC_VOL_HIBERNATED;
-	esp_flag(v);
+	from_layout(v);
+	disk_serial(v);
 	set_reason(v);
 	return SC_OK;
+}
+
+int sc_volume_find_uuid(const char *uuid, struct sc_volume *v)
+{
+	FILE *f;
+	char line[4096];
+	int found = 0;
+
+	if (!uuid || !*uuid || !(f = fopen("/proc/self/mountinfo", "r")))
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		struct mountinfo m;
+		unsigned a, b;
+
+		if (mountinfo_fields(line, &a, &b, &m) || !m.root ||
+		    strcmp(m.root, "/") || !m.src || strncmp(m.src, "/dev/", 5))
+			continue;
+		if (sc_volume_of_path(m.mp, v) == SC_OK &&
+		    !strcmp(v->mountpoint, m.mp) && !strcasecmp(v->uuid, uuid))
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/* The mount options of the mount at mnt; 0 if found. */
+static int mount_options(const char *mnt, int *ro, unsigned long *flags)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096];
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		struct mountinfo m;
+		unsigned a, b;
+		char *save = NULL, *o;
+
+		if (mountinfo_fields(line, &a, &b, &m) || strcmp(m.mp, mnt) ||
+		    !m.opts)
+			continue;
+		/* The last mount at mnt is the one in use. */
+		found = 1;
+		*ro = 0;
+		*flags = 0;
+		for (o = strtok_r(m.opts, ",", &save); o;
+		     o = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(o, "ro"))
+				*ro = 1;
+			else if (!strcmp(o, "nosuid"))
+				*flags |= MS_NOSUID;
+			else if (!strcmp(o, "nodev"))
+				*flags |= MS_NODEV;
+			else if (!strcmp(o, "noexec"))
+				*flags |= MS_NOEXEC;
+			else if (!strcmp(o, "noatime"))
+				*flags |= MS_NOATIME;
+		}
+		if (m.superopts && (!strncmp(m.superopts, "ro,", 3) ||
+				    !strcmp(m.superopts, "ro")))
+			*ro = 1;
+	}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+/* Sets a block device's read-only flag; returns the old one, or -1. */
+static int set_blk_ro(const char *dev, int ro)
+{
+	int fd, old = 0;
+
+	if (!*dev || (fd = open(dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return -1;
+	if (ioctl(fd, BLKROGET, &old) || ioctl(fd, BLKROSET, &ro)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return old;
+}
+
+int sc_rw_begin(const struct sc_volume *v, struct sc_rw *rw, char *why,
+		size_t n)
+{
+	int ro = 0;
+
+	memset(rw, 0, sizeof(*rw));
+	if (v->read_only_reason) {
+		snprintf(why, n, "%s", v->read_only_reason);
+		return -1;
+	}
+	if (!v->mountpoint[0] || mount_options(v->mountpoint, &ro, &rw->flags))
+		return 0; /* not a mount we know: plain file system access */
+	if (!ro)
+		return 0;
+	snprintf(rw->mnt, sizeof(rw->mnt), "%s", v->mountpoint);
+	snprintf(rw->device, sizeof(rw->device), "%s", v->device);
+	snprintf(rw->disk, sizeof(rw->disk), "%s", v->disk);
+	rw->dev_was_ro = set_blk_ro(rw->device, 0) == 1;
+	if (rw->disk[0] && strcmp(rw->disk, rw->device))
+		rw->disk_was_ro = set_blk_ro(rw->disk, 0) == 1;
+	if (mount(v->device, rw->mnt, NULL, MS_REMOUNT | rw->flags, NULL)) {
+		int e = errno;
+
+		snprintf(why, n,
+			 "cannot make '%s' writable for this action (%s): "
+			 "it stays read-only and nothing was changed",
+			 rw->mnt, strerror(e));
+		if (rw->dev_was_ro)
+			set_blk_ro(rw->device, 1);
+		if (rw->disk_was_ro)
+			set_blk_ro(rw->disk, 1);
+		return -1;
+	}
+	rw->remounted = 1;
+	return 0;
+}
+
+int sc_rw_end(struct sc_rw *rw, char *why, size_t n)
+{
+	int rc = 0;
+
+	if (!rw->remounted)
+		return 0;
+	sync();
+	if (mount(rw->device, rw->mnt, NULL, MS_REMOUNT | MS_RDONLY | rw->flags,
+		  NULL)) {
+		snprintf(why, n, "cannot make '%s' read-only again: %s",
+			 rw->mnt, strerror(errno));
+		rc = -1;
+	}
+	if (!rc && rw->dev_was_ro)
+		set_blk_ro(rw->device, 1);
+	if (!rc && rw->disk_was_ro)
+		set_blk_ro(rw->disk, 1);
+	rw->remounted = 0;
+	return rc;
 }

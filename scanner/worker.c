@@ -215,7 +215,7 @@ static uint8_t reason_of_errno(int e)
 	}
 }
 
-static const char *sniff_type(const unsigned char *h, size_t n)
+const char *sc_sniff_type(const unsigned char *h, size_t n)
 {
 	if (n >= 2 && h[0] == 'M' && h[1] == 'Z')
 		return "EXE";
@@ -236,8 +236,8 @@ struct scanners {
 	size_t n;
 };
 
-static void set_externals(YR_SCANNER *sc, const char *path,
-			  const char *filetype, const char *owner)
+void sc_set_externals(YR_SCANNER *sc, const char *path,
+		      const char *filetype, const char *owner)
 {
 	const char *base = strrchr(path, '/');
 	const char *dot;
@@ -405,9 +405,9 @@ static void scan_file(const struct scanners *sc, const struct wjob *job,
 		}
 	}
 	snprintf(owner, sizeof(owner), "%lu", (unsigned long)st.st_uid);
-	res->filetype = sniff_type(head, (size_t)hn);
+	res->filetype = sc_sniff_type(head, (size_t)hn);
 	for (size_t i = 0; i < sc->n; i++)
-		set_externals(sc->v[i], job->path, res->filetype, owner);
+		sc_set_externals(sc->v[i], job->path, res->filetype, owner);
 	scan_buffer(sc, res, map ? map : (const void *)"", (size_t)res->size);
 	if (res->status == SC_ITEM_MATCH)
 		hash_fd(fd, 0, res->size, res->sha256);

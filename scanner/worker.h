@@ -38,6 +38,13 @@ int sc_frame_recv(int fd, unsigned char **out, size_t *len);
 
 struct sc_rules;
 
+/* The "filetype" external for a file starting with h: "EXE", "ELF"... */
+const char *sc_sniff_type(const unsigned char *h, size_t n);
+
+/* Defines the five externals on a libyara scanner for one file. */
+void sc_set_externals(YR_SCANNER *sc, const char *path, const char *filetype,
+		      const char *owner);
+
 /* The worker process body: serves jobs on fd until end of file. */
 void sc_worker_main(int fd, const struct sc_rules *rules, unsigned timeout);
 

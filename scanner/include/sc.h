@@ -11,11 +11,14 @@
 #include "sc/defstore.h"
 #include "sc/disk.h"
 #include "sc/efi.h"
+#include "sc/quar.h"
 #include "sc/error.h"
+#include "sc/peinfo.h"
 #include "sc/report.h"
 #include "sc/rules.h"
 #include "sc/scan.h"
 #include "sc/storm.h"
 #include "sc/volume.h"
+#include "sc/zip.h"
 
 #endif

@@ -28,6 +28,9 @@ enum sc_error {
 	SC_EFORMAT,     /* malformed file (definitions bundle...) */
 	SC_ESIGNATURE,  /* unsigned, bad signature or unknown key */
 	SC_EYARAVER,    /* compiled by a different libyara version */
+	SC_EREFUSED,    /* refused for safety; the caller has a sentence why */
+	SC_EBUSY,       /* in use by another process */
+	SC_ECHANGED,    /* changed since it was last seen */
 	SC_ERROR_MAX
 };
 

@@ -73,6 +73,15 @@ int sc_report_apply_holds(struct sc_report *r, const struct sc_storm_opts *o);
  */
 const struct sc_storm *sc_report_storm(const struct sc_report *r);
 
+/*
+ * Records an action taken (or refused) on a detected file: action is
+ * "quarantined", "copied" (quarantined, original left in place), "skipped"
+ * or "refused"; id the quarantine item (or NULL); detail a sentence (or
+ * NULL). Listed under "actions".
+ */
+int sc_report_action(struct sc_report *r, const char *path, size_t len,
+		     const char *action, const char *id, const char *detail);
+
 /* Records a target's totals and outcome once it is done. */
 int sc_report_target(struct sc_report *r, const char *path,
 		     const struct sc_target_stats *stats);

@@ -32,6 +32,8 @@ struct sc_volume {
 	char fstype[24];     /* libblkid TYPE ("ntfs", "vfat", "BitLocker"...) */
 	char label[64];
 	char uuid[64];
+	char serial[64];     /* the disk's serial number (sysfs), or "" */
+	char part_uuid[64];  /* the partition's GPT GUID or MBR id, or "" */
 	unsigned flags;      /* SC_VOL_* */
 	/* Why no action may write to this volume, or NULL. Static string. */
 	const char *read_only_reason;
@@ -61,6 +63,12 @@ int sc_volume_of_path(const char *path, struct sc_volume *v);
  */
 int sc_volume_mountpoint(unsigned major, unsigned minor, const char *devpath,
 			 char *mnt, size_t size);
+
+/*
+ * Finds the volume whose filesystem UUID is uuid among the mounted ones
+ * (mounts of a volume's root only). Returns 1 and fills v, or 0.
+ */
+int sc_volume_find_uuid(const char *uuid, struct sc_volume *v);
 
 /* Name of one SC_VOL_* bit ("encrypted", "dirty", "hibernated", "ESP"). */
 const char *sc_volume_flag_name(unsigned bit);
