@@ -25,7 +25,7 @@ const char cmd_defs_usage[] =
 	"       rescue defs build RULES... --set NAME --version N --key KEY\n"
 	"                         -o FILE [--allow-slow]\n"
 	"       rescue defs verify FILE...\n"
-	"       rescue defs install FILE... [--store DIR]\n"
+	"       rescue defs install FILE... [--store DIR] [--quarantine DIR]\n"
 	"       rescue defs list [--store DIR]\n"
 	"       rescue defs rollback SET [--store DIR]\n"
 	"       rescue defs disable SET | enable SET [--store DIR]\n"
@@ -40,7 +40,9 @@ const char cmd_defs_usage[] =
 	"         keys, YARA version; prints its set, version, date and signer\n"
 	"install  verifies a bundle and makes it its set's active version in\n"
 	"         the store (default " DEFAULT_STORE ", on the rescue stick);\n"
-	"         a version not newer than the active one is refused\n"
+	"         a version not newer than the active one is refused; then\n"
+	"         the quarantine (default " RESCUE_QUARANTINE ") is rescanned\n"
+	"         with the new definitions (rescue quarantine rescan)\n"
 	"list     each set in the store: active version, date, age, signer,\n"
 	"         rules, enabled or not, the versions kept (the last three)\n"
 	"rollback makes the previous installed version of SET active again\n"
@@ -347,31 +349,40 @@ static int verify(int argc, char **argv)
 	return status;
 }
 
-/* Takes "--store DIR" out of argv; returns the store. */
-static const char *store_arg(int *argc, char **argv)
+/* Takes "OPT DIR" or "OPT=DIR" out of argv; returns DIR or dflt. */
+static const char *dir_arg(int *argc, char **argv, const char *opt,
+			   const char *dflt)
 {
-	const char *store = DEFAULT_STORE;
+	size_t n = strlen(opt);
 	int o = 1;
 
 	for (int i = 1; i < *argc; i++) {
-		if (!strcmp(argv[i], "--store") && i + 1 < *argc) {
-			store = argv[++i];
+		if (!strcmp(argv[i], opt) && i + 1 < *argc) {
+			dflt = argv[++i];
 			continue;
 		}
-		if (!strncmp(argv[i], "--store=", 8)) {
-			store = argv[i] + 8;
+		if (!strncmp(argv[i], opt, n) && argv[i][n] == '=') {
+			dflt = argv[i] + n + 1;
 			continue;
 		}
 		argv[o++] = argv[i];
 	}
 	*argc = o;
-	return store;
+	return dflt;
+}
+
+/* Takes "--store DIR" out of argv; returns the store. */
+static const char *store_arg(int *argc, char **argv)
+{
+	return dir_arg(argc, argv, "--store", DEFAULT_STORE);
 }
 
 static int install(int argc, char **argv)
 {
 	const char *store = store_arg(&argc, argv);
-	int status = EXIT_CLEAN;
+	const char *quar = dir_arg(&argc, argv, "--quarantine",
+				   RESCUE_QUARANTINE);
+	int status = EXIT_CLEAN, installed = 0;
 
 	if (argc < 2)
 		die("defs install: give at least one FILE");
@@ -391,6 +402,19 @@ static int install(int argc, char **argv)
 		}
 		printf("installed %s version %llu into '%s' (now active)\n",
 		       info.set, (unsigned long long)info.version, store);
+		installed++;
+	}
+	if (installed && !access(quar, F_OK)) {
+		/* New definitions may clear quarantined false positives. */
+		struct rules_src src = { .builtin = 1, .store = store };
+
+		if (!access(RESCUE_CORE_DEFS, R_OK)) {
+			list_add(&src.defs, RESCUE_CORE_DEFS);
+			src.builtin = 0;
+		}
+		if (quarantine_rescan(quar, &src))
+			status = EXIT_ERROR;
+		rules_src_free(&src);
 	}
 	return status;
 }
