@@ -1,195 +1,21 @@
 /*
  * rescue quarantine report: the package an AV vendor's false-positive desk
- * asks for. A zip encrypted with the password "infected" (so no mail
- * filter or scanner on the way eats the sample) holding the sample under
- * its own name and report.txt: product and definitions versions, the
- * detections with their rule meta, the file's own version information,
- * hashes, size, original path and times.
+ * asks for (sc_vendor_zip), for one quarantine item.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <yara.h>
 
 #include "rescue.h"
 #include "sc.h"
-#include "sc/peinfo.h"
-#include "sc/zip.h"
-
-struct text {
-	char *s;
-	size_t len, alloc;
-};
-
-static void add(struct text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (t->len + (size_t)n + 1 > t->alloc) {
-		size_t na = (t->alloc + (size_t)n + 1) * 2;
-		char *p = realloc(t->s, na);
-
-		if (!p)
-			die("out of memory");
-		t->s = p;
-		t->alloc = na;
-	}
-	va_start(ap, fmt);
-	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	t->len += (size_t)n;
-}
-
-/* Bytes made printable (control bytes and bad UTF-8 as \xNN). */
-static void add_bytes(struct text *t, const char *p, size_t n)
-{
-	char *d = sc_display_name(p, n);
-
-	if (!d)
-		die("out of memory");
-	add(t, "%s", d);
-	free(d);
-}
-
-static void utc(int64_t sec, char out[32])
-{
-	time_t t = (time_t)sec;
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) ||
-	    !strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm))
-		snprintf(out, 32, "%lld", (long long)sec);
-}
-
-static void add_pe(struct text *t, const unsigned char *data, size_t len)
-{
-	struct sc_pe_info pe;
-	char when[32];
-
-	add(t, "\nFile version information\n");
-	if (sc_pe_info_read(data, len, &pe) != SC_OK) {
-		add(t, "  could not be read\n");
-		return;
-	}
-	if (!pe.is_pe) {
-		add(t, "  not a PE (Windows executable) file\n");
-		sc_pe_info_free(&pe);
-		return;
-	}
-	utc(pe.timestamp, when);
-	add(t, "  PE%s %s, machine 0x%04x, subsystem %u, linker timestamp %s\n",
-	    pe.is_64bit ? "32+" : "32", pe.is_dll ? "DLL" : "executable",
-	    pe.machine, pe.subsystem, when);
-	add(t, "  Authenticode signatures: %u (not verified)", pe.nsignatures);
-	if (pe.signer) {
-		add(t, ", first signer: ");
-		add_bytes(t, pe.signer, strlen(pe.signer));
-	}
-	add(t, "\n");
-	if (pe.pdb_path) {
-		add(t, "  PDB path: ");
-		add_bytes(t, pe.pdb_path, strlen(pe.pdb_path));
-		add(t, "\n");
-	}
-	if (!pe.nversion)
-		add(t, "  no VERSIONINFO resource\n");
-	for (size_t i = 0; i < pe.nversion; i++) {
-		add(t, "  %s: ", pe.version[i].key);
-		add_bytes(t, pe.version[i].value, strlen(pe.version[i].value));
-		add(t, "\n");
-	}
-	sc_pe_info_free(&pe);
-}
-
-static void add_detections(struct text *t, const struct sc_quar_item *it)
-{
-	char when[32];
-
-	add(t, "\nDetections\n");
-	if (!it->ndet)
-		add(t, "  none recorded (quarantined by hand: ");
-	if (!it->ndet) {
-		add_bytes(t, it->reason, strlen(it->reason));
-		add(t, ")\n");
-	}
-	for (size_t k = 0; k < it->ndet; k++) {
-		const struct sc_quar_detection *d = &it->det[k];
-
-		add(t, "  rule %s:%s\n    definitions set %s", d->ns, d->rule,
-		    d->set);
-		if (d->set_version)
-			add(t, " version %llu", (unsigned long long)d->set_version);
-		if (d->set_created) {
-			utc(d->set_created, when);
-			add(t, " of %s", when);
-		}
-		add(t, "\n");
-		for (size_t m = 0; m < d->nmeta; m++) {
-			add(t, "    meta %s = ", d->meta[m].key);
-			if (d->meta[m].type == SC_META_STRING)
-				add_bytes(t, d->meta[m].str,
-					  strlen(d->meta[m].str));
-			else if (d->meta[m].type == SC_META_BOOLEAN)
-				add(t, "%s", d->meta[m].num ? "true" : "false");
-			else
-				add(t, "%lld", (long long)d->meta[m].num);
-			add(t, "\n");
-		}
-	}
-	if (it->rescan_time)
-		add(t, "  rescanned %s with %s: %s\n", it->rescan_time,
-		    it->rescan_defs,
-		    it->rescan_detected ? "still detected" : "no longer detected");
-}
-
-/*
- * The sample's name in the zip: its own when it shows as it is (valid
- * UTF-8, no control bytes or backslashes), else its SHA-256.
- */
-static char *sample_name(const struct sc_quar_item *it)
-{
-	const char *b = it->path;
-	size_t n = it->path_len, start = 0;
-	char *shown, *name;
-
-	for (size_t i = 0; i < n; i++)
-		if (b[i] == '/')
-			start = i + 1;
-	shown = sc_display_name(b + start, n - start);
-	if (!shown)
-		die("out of memory");
-	if (n > start && strlen(shown) == n - start &&
-	    !memcmp(shown, b + start, n - start) &&
-	    strcmp(shown, "report.txt"))
-		return shown;
-	free(shown);
-	name = strdup(it->sha256);
-	if (!name)
-		die("out of memory");
-	return name;
-}
 
 int quarantine_report(struct sc_quar *q, const char *id, const char *out)
 {
 	struct sc_quar_item *it;
-	struct sc_zip_member m[2];
-	struct text t = { 0 };
 	unsigned char *data;
 	size_t len;
-	char now[32], mt[32], *name;
+	char *name;
 	int err = sc_quar_get(q, id, &it);
 
 	if (err) {
@@ -208,44 +34,17 @@ int quarantine_report(struct sc_quar *q, const char *id, const char *out)
 		sc_quar_item_free(it);
 		return EXIT_ERROR;
 	}
-	utc((int64_t)time(NULL), now);
-	utc(it->mtime.sec, mt);
-	name = sample_name(it);
-	add(&t, "False-positive report\n\n");
-	add(&t, "Product: rescue %s (offline rescue scanner), libyara %s\n",
-	    RESCUE_VERSION, YR_VERSION);
-	add(&t, "Report made: %s\n", now);
-	add(&t, "Quarantine item: %s, quarantined %s\n", it->id, it->time);
-	add_detections(&t, it);
-	add(&t, "\nFile\n  original path: ");
-	add_bytes(&t, it->path, it->path_len);
-	add(&t, "\n  volume: %s %s", it->fstype, it->uuid[0] ? "UUID " : "");
-	add(&t, "%s\n", it->uuid);
-	add(&t, "  size: %llu bytes\n  SHA-256: %s\n  SHA-1: %s\n  MD5: %s\n",
-	    (unsigned long long)it->size, it->sha256, it->sha1, it->md5);
-	add(&t, "  modified: %s\n", mt);
-	add(&t, "  in this archive as: %s\n", name);
-	add_pe(&t, data, len);
-
-	m[0].name = name;
-	m[0].data = data;
-	m[0].len = len;
-	m[0].mtime = it->mtime.sec;
-	m[1].name = "report.txt";
-	m[1].data = t.s;
-	m[1].len = t.len;
-	m[1].mtime = (int64_t)time(NULL);
 	errno = 0;
-	err = sc_zip_write(out, SC_ZIP_PASSWORD, m, 2);
+	err = sc_vendor_zip(it, data, len, "rescue " RESCUE_VERSION
+			    " (offline rescue scanner)", out, &name);
 	if (err)
 		error("cannot write '%s': %s%s%s", out, sc_strerror(err),
 		      errno ? ": " : "", errno ? strerror(errno) : "");
 	else
 		printf("wrote '%s' (password \"%s\"): %s and report.txt\n", out,
 		       SC_ZIP_PASSWORD, name);
-	free(data);
 	free(name);
-	free(t.s);
+	free(data);
 	sc_quar_item_free(it);
 	return err ? EXIT_ERROR : EXIT_CLEAN;
 }
