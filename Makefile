@@ -15,23 +15,26 @@ CFLAGS  ?= -O2 -g
 ifeq ($(DEVELOPER),1)
 WARN    += -Werror
 endif
-ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Iscanner/include -Iscanner
+ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Iscanner/include -Iscanner -Iui
 
 # libarchive only writes ZIP here (sc_zip_write). Of all that
 # `pkg-config --static --libs libarchive` lists, that needs nettle (its
 # crypto) and zlib. Its ZIP writer still references the table of every write
 # format, xar's libxml2 (and with it ICU, some 30 MB) included: the static
 # link drops those unused sections with --gc-sections instead.
-STATIC_LIBS := -lblkid -lyara -lmagic -ljansson -larchive -lnettle -lcrypto \
-               -lz -lbz2 -llzma -lm -ldl -pthread
+STATIC_LIBS := -lncursesw -ltinfo -lblkid -lyara -lmagic -ljansson -larchive \
+               -lnettle -lcrypto -lz -lbz2 -llzma -lm -ldl -pthread
 DYN_LIBS    := -lblkid -lyara -ljansson -larchive -lcrypto -lm -pthread
+UI_LIBS     := -lncursesw -ltinfo
 
 SCANNER_SRC := $(wildcard scanner/*.c)
 RESCUE_SRC  := $(wildcard rescue/*.c)
+UI_SRC      := $(wildcard ui/*.c)
 DEFS        := $(sort $(wildcard rescue/definitions/*.yar))
 
 SCANNER_OBJ := $(SCANNER_SRC:%.c=$(B)/%.o)
-RESCUE_OBJ  := $(RESCUE_SRC:%.c=$(B)/%.o) $(B)/builtin-defs.o $(B)/trusted-keys.o
+RESCUE_OBJ  := $(RESCUE_SRC:%.c=$(B)/%.o) $(UI_SRC:%.c=$(B)/%.o) \
+               $(B)/builtin-defs.o $(B)/trusted-keys.o
 
 # Trusted definitions keys: the committed release keys, plus (DEV_KEY=1,
 # the default) a development key made on first build for tests and demos.
@@ -104,7 +107,7 @@ $(OUT)/rescue: $(RESCUE_OBJ) $(B)/libscanner.a
 	@echo "linked $@ (static)"
 
 $(OUT)/rescue-testhooks: $(RESCUE_OBJ) $(B)/libscanner-testhooks.a
-	$(CC) $(CFLAGS) -o $@ $(RESCUE_OBJ) $(B)/libscanner-testhooks.a $(DYN_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(RESCUE_OBJ) $(B)/libscanner-testhooks.a $(DYN_LIBS) $(UI_LIBS)
 
 # Unit tests link the library dynamically against cmocka (no static cmocka).
 $(OUT)/tests/%: tests/unit/%.c $(B)/libscanner.a $(wildcard tests/unit/*.h)
@@ -173,15 +176,15 @@ test: test-unit test-cli test-boot
 musl-check:
 	@mkdir -p $(B)/musl-inc
 	@for d in yara yara.h jansson.h jansson_config.h openssl blkid \
-		archive.h archive_entry.h; do \
+		archive.h archive_entry.h curses.h ncurses_dll.h unctrl.h; do \
 		ln -sfn /usr/include/$$d $(B)/musl-inc/$$d; done
 	@ln -sfn /usr/include/x86_64-linux-gnu/openssl/opensslconf.h $(B)/musl-inc/opensslconf.h
 	@mkdir -p $(B)/musl-inc/openssl-arch/openssl
 	@ln -sfn /usr/include/x86_64-linux-gnu/openssl/opensslconf.h $(B)/musl-inc/openssl-arch/openssl/opensslconf.h
 	@ln -sfn /usr/include/x86_64-linux-gnu/openssl/configuration.h $(B)/musl-inc/openssl-arch/openssl/configuration.h
-	@for f in $(SCANNER_SRC) $(RESCUE_SRC); do \
+	@for f in $(SCANNER_SRC) $(RESCUE_SRC) $(UI_SRC); do \
 		echo "musl-gcc -fsyntax-only $$f"; \
-		musl-gcc $(STD) $(WARN) -Werror -Iscanner/include -Iscanner \
+		musl-gcc $(STD) $(WARN) -Werror -Iscanner/include -Iscanner -Iui \
 			-I$(B)/musl-inc/openssl-arch -I$(B)/musl-inc \
 			-fsyntax-only $$f || exit 1; \
 	done

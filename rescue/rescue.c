@@ -23,6 +23,7 @@ static const char version_usage[] =
 	"Prints the program version and the libyara version it was built with.\n";
 
 static const struct rescue_cmd commands[] = {
+	{ "ui", cmd_ui, "the full-screen front end", cmd_ui_usage },
 	{ "scan", cmd_scan, "scan directories, files and disks with YARA rules",
 	  cmd_scan_usage },
 	{ "quarantine", cmd_quarantine,

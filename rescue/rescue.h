@@ -45,6 +45,8 @@ int cmd_defs(int argc, char **argv);
 extern const char cmd_defs_usage[];
 int cmd_allow(int argc, char **argv);
 extern const char cmd_allow_usage[];
+int cmd_ui(int argc, char **argv);
+extern const char cmd_ui_usage[];
 int cmd_quarantine(int argc, char **argv);
 extern const char cmd_quarantine_usage[];
 

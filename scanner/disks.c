@@ -312,3 +312,90 @@ int sc_layout_open(const char *path, uint32_t sector_size, uint64_t gap_cap,
 	return err;
 }
 
+
+static unsigned hex_attr(const char *dir, const char *name)
+{
+	char path[512], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return (unsigned)strtoul(buf, NULL, 16);
+}
+
+static const char *controller_kind(unsigned cls, unsigned vendor)
+{
+	switch ((cls >> 8) & 0xff) {
+	case 0x00: return "SCSI";
+	case 0x01: return "IDE";
+	case 0x04: return vendor == 0x8086 ? "RAID (Intel VMD or RST)" : "RAID";
+	case 0x05: return "ATA";
+	case 0x06: return "SATA (AHCI)";
+	case 0x07: return "SAS";
+	case 0x08: return "NVMe";
+	default: return "storage";
+	}
+}
+
+int sc_controllers_list(const char *root, struct sc_controller **out,
+			size_t *n)
+{
+	char base[256], dir[512], link[540], target[512];
+	struct sc_controller *v = NULL;
+	struct dirent *e;
+	size_t cnt = 0;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(base, sizeof(base), "%s/bus/pci/devices", root ? root : "/sys");
+	d = opendir(base);
+	if (!d)
+		return SC_OK;
+	while ((e = readdir(d))) {
+		struct sc_controller *c;
+		unsigned cls;
+		ssize_t len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "%.255s/%.255s", base, e->d_name);
+		cls = hex_attr(dir, "class");
+		if ((cls >> 16) != 0x01)
+			continue;
+		c = realloc(v, (cnt + 1) * sizeof(*c));
+		if (!c) {
+			closedir(d);
+			free(v);
+			return SC_ENOMEM;
+		}
+		v = c;
+		c = &v[cnt++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->address, sizeof(c->address), "%.31s", e->d_name);
+		c->class_code = cls;
+		c->vendor = hex_attr(dir, "vendor");
+		c->device = hex_attr(dir, "device");
+		snprintf(c->kind, sizeof(c->kind), "%s",
+			 controller_kind(cls, c->vendor));
+		snprintf(link, sizeof(link), "%s/driver", dir);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len > 0) {
+			const char *b;
+
+			target[len] = '\0';
+			b = strrchr(target, '/');
+			snprintf(c->driver, sizeof(c->driver), "%.31s",
+				 b ? b + 1 : target);
+		}
+	}
+	closedir(d);
+	*out = v;
+	*n = cnt;
+	return SC_OK;
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <yara.h>
 
 #include "internal.h"
@@ -163,7 +164,7 @@ static void add_detections(struct text *t, const struct sc_quar_item *it)
  * The sample's name in the zip: its own when it shows as it is (valid
  * UTF-8, no control bytes or backslashes), else its SHA-256.
  */
-static char *sample_name(const struct sc_quar_item *it)
+static char *sample_name(const struct sc_quar_item *it, const char *sha256)
 {
 	const char *b = it->path;
 	size_t n = it->path_len, start = 0;
@@ -180,8 +181,25 @@ static char *sample_name(const struct sc_quar_item *it)
 	    strcmp(shown, "report.txt"))
 		return shown;
 	free(shown);
-	name = sc_xstrdup(it->sha256);
+	name = sc_xstrdup(sha256);
 	return name;
+}
+
+/* Hex digest of data with md into out (2 * size + 1 bytes). */
+static void digest(const EVP_MD *md, const unsigned char *data, size_t len,
+		   char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(data, len, d, &n, md, NULL))
+		n = 0;
+	for (unsigned i = 0; i < n; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[2 * n] = '\0';
 }
 
 int sc_vendor_zip(const struct sc_quar_item *it, const unsigned char *data,
@@ -190,14 +208,18 @@ int sc_vendor_zip(const struct sc_quar_item *it, const unsigned char *data,
 {
 	struct sc_zip_member m[2];
 	struct text t = { 0 };
-	char now[32], mt[32], *name;
+	char now[32], mt[32], *name, sha256[65], sha1[41], md5[33];
 	int err;
 
 	if (sample)
 		*sample = NULL;
+	/* The hashes of the bytes in the archive, whatever the caller knew. */
+	digest(EVP_sha256(), data, len, sha256);
+	digest(EVP_sha1(), data, len, sha1);
+	digest(EVP_md5(), data, len, md5);
 	utc((int64_t)time(NULL), now);
 	utc(it->mtime.sec, mt);
-	name = sample_name(it);
+	name = sample_name(it, sha256);
 	if (!name)
 		return SC_ENOMEM;
 	add(&t, "False-positive report\n\n");
@@ -212,7 +234,7 @@ int sc_vendor_zip(const struct sc_quar_item *it, const unsigned char *data,
 	add(&t, "\n  volume: %s %s%s\n", it->fstype ? it->fstype : "",
 	    it->uuid && it->uuid[0] ? "UUID " : "", it->uuid ? it->uuid : "");
 	add(&t, "  size: %llu bytes\n  SHA-256: %s\n  SHA-1: %s\n  MD5: %s\n",
-	    (unsigned long long)it->size, it->sha256, it->sha1, it->md5);
+	    (unsigned long long)len, sha256, sha1, md5);
 	add(&t, "  modified: %s\n", mt);
 	add(&t, "  in this archive as: %s\n", name);
 	add_pe(&t, data, len);

@@ -142,4 +142,24 @@ struct sc_disk_info {
 int sc_disks_list(const char *sysfs_root, struct sc_disk_info **out,
 		  size_t *n);
 
+/*
+ * A PCI storage controller (class 01). One without a driver hides its
+ * disks: the classic case is NVMe behind Intel VMD (RAID mode) on a
+ * kernel without the vmd module.
+ */
+struct sc_controller {
+	char address[32];    /* PCI address, "0000:00:0e.0" */
+	char kind[48];       /* "SATA (AHCI)", "NVMe", "RAID (Intel VMD)"... */
+	char driver[32];     /* bound driver, "" when none */
+	unsigned vendor, device, class_code;
+};
+
+/*
+ * Lists the storage controllers under sysfs_root/bus/pci/devices
+ * (sysfs_root NULL: "/sys"). *out is malloc'd; the caller frees it. No
+ * PCI bus is an empty list.
+ */
+int sc_controllers_list(const char *sysfs_root, struct sc_controller **out,
+			size_t *n);
+
 #endif

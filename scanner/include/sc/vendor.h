@@ -18,7 +18,9 @@ struct sc_quar_item;
  * Writes the package for the sample data (len bytes) described by it (a
  * quarantine item, or one filled in by the caller for a file not
  * quarantined: id may be empty) to out, which must not exist. product
- * names the scanner ("rescue 0.1.0"). *sample (may be NULL) gets the
+ * names the scanner ("rescue 0.1.0"). The size and hashes written are
+ * those of data; the item's path, volume, times and detections are used
+ * as given (sha256, sha1, md5 and size may be left empty). *sample (may be NULL) gets the
  * sample's name in the archive (malloc'd).
  */
 int sc_vendor_zip(const struct sc_quar_item *it, const unsigned char *data,
