@@ -18,10 +18,10 @@ cd "$(dirname "$0")"
 # Debian bookworm packages, by stage.
 PKGS_BUILD="gcc make libc6-dev pkg-config libyara-dev libjansson-dev libssl-dev
  libmagic-dev zlib1g-dev libbz2-dev liblzma-dev libblkid-dev libarchive-dev
- nettle-dev openssl"
+ nettle-dev libncurses-dev openssl"
 PKGS_TEST="libcmocka-dev python3 python3-pytest python3-pexpect yara musl-tools
  util-linux fdisk dosfstools mtools ntfs-3g e2fsprogs exfatprogs exfat-fuse
- btrfs-progs clang libclang-rt-14-dev p7zip-full"
+ btrfs-progs clang libclang-rt-14-dev p7zip-full tmux python3-pyte"
 PKGS_IMAGE="busybox-static kmod cpio gzip xz-utils apt grub-pc-bin
  grub-efi-amd64-bin grub-efi-amd64-signed shim-signed xorriso
  qemu-system-x86 ovmf"
