@@ -154,12 +154,23 @@ int cmd_allow(int argc, char **argv)
 			for (size_t i = 0; i < a->n; i++) {
 				const struct sc_allow_entry *e = &a->v[i];
 
+				/* The file may have been edited: show safely. */
+				char *r = sc_display_name(e->rule, strlen(e->rule));
+				char *added = sc_display_name(e->added, strlen(e->added));
+				char *by = sc_display_name(e->added_by, strlen(e->added_by));
+				char *nt = sc_display_name(e->note, strlen(e->note));
+
+				if (!r || !added || !by || !nt)
+					die("out of memory");
 				printf("%s %s %s added %s by %s", e->id,
-				       e->sha256, e->rule[0] ? e->rule : "*",
-				       e->added, e->added_by);
-				if (e->note[0])
-					printf(": %s", e->note);
+				       e->sha256, *r ? r : "*", added, by);
+				if (*nt)
+					printf(": %s", nt);
 				fputc('\n', stdout);
+				free(r);
+				free(added);
+				free(by);
+				free(nt);
 			}
 			if (!a->n)
 				printf("the allowlist '%s' is empty\n", path);

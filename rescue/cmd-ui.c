@@ -136,6 +136,8 @@ int cmd_ui(int argc, char **argv)
 	cfg.mount_errors = merr.v;
 	cfg.nmount_errors = merr.n;
 	cfg.reload_rules = reload;
+	cfg.keys = trusted_keys;
+	cfg.nkeys = trusted_keys_count;
 	usage_set_cleanup(ui_restore_terminal);
 	rc = ui_run(&cfg);
 	usage_set_cleanup(NULL);

@@ -93,12 +93,16 @@ static int cmp_candidate(const void *a, const void *b)
 	return x->version > y->version ? -1 : x->version < y->version;
 }
 
+static void free_candidates(void);
+
 /* Fills the candidate list; returns the paths in order in l. */
 static void gather_bundles(const struct list *defs, const char *store,
 			   struct list *l)
 {
 	struct sc_defstore_set *sets = NULL;
 	size_t nsets = 0;
+
+	free_candidates(); /* a reload starts afresh */
 
 	for (size_t i = 0; i < defs->n; i++)
 		candidate_from_file(defs->v[i]);

@@ -118,7 +118,9 @@ static char *display(const struct ui *u, const char *s, size_t n, int *cols)
 		} else if (p[i] >= 0x20 && p[i] < 0x7f) {
 			*o++ = (char)p[i++];
 			w++;
-		} else if (l > 1 && u->utf8) {
+		} else if (l > 1 && u->utf8 &&
+			   !(l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+			/* (U+0080..U+009F, C1 controls, stay escaped) */
 			memcpy(o, p + i, l);
 			o += l;
 			i += l;

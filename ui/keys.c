@@ -34,17 +34,18 @@ const struct ui_key ui_keys[] = {
 	{ UI_PROGRESS, 'c', A_CANCEL, "c", "cancel: stop the scan (asks)" },
 	{ UI_PROGRESS, 27, A_CANCEL, NULL, "cancel the scan (asks)" },
 
-	/* Results */
+	/* Results (f, o and Tab are named on the screen, not in the bar:
+	 * at 80 columns it keeps room for the actions and for q) */
 	{ UI_RESULTS, '\r', A_ENTER, "Enter", "details: the detection in full" },
 	{ UI_RESULTS, KEY_ENTER, A_ENTER, NULL, NULL },
+	{ UI_RESULTS, 'P', A_PLAN, "P", "plan: review and apply the actions" },
 	{ UI_RESULTS, 'u', A_QUARANTINE, "u", "quarantine: plan to quarantine it" },
 	{ UI_RESULTS, 'i', A_IGNORE, "i", "ignore: ignore it this time" },
 	{ UI_RESULTS, 'w', A_ALLOW, "w", "allow: always allow this file" },
 	{ UI_RESULTS, 'c', A_CLEAR, NULL, "clear the planned action" },
-	{ UI_RESULTS, 'f', A_FILTER, "f", "filter: all, to act on, held, allowed" },
-	{ UI_RESULTS, 'o', A_SORT, "o", "order: by path, rule or severity" },
-	{ UI_RESULTS, '\t', A_TAB, "Tab", "not scanned: switch to the not-scanned list" },
-	{ UI_RESULTS, 'P', A_PLAN, "P", "plan: review and apply the actions" },
+	{ UI_RESULTS, 'f', A_FILTER, NULL, "filter: all, to act on, held, allowed" },
+	{ UI_RESULTS, 'o', A_SORT, NULL, "order: by path, rule or severity" },
+	{ UI_RESULTS, '\t', A_TAB, NULL, "not scanned: switch to the not-scanned list and back" },
 
 	/* Detection detail */
 	{ UI_DETAIL, 'u', A_QUARANTINE, "u", "quarantine: plan to quarantine it" },
@@ -52,6 +53,7 @@ const struct ui_key ui_keys[] = {
 	{ UI_DETAIL, 'w', A_ALLOW, "w", "allow: always allow this file" },
 	{ UI_DETAIL, 'c', A_CLEAR, "c", "clear: no action for it" },
 	{ UI_DETAIL, 'e', A_EXPORT, "e", "export: the vendor false-positive package" },
+	{ UI_DETAIL, 'P', A_PLAN, "P", "plan: review and apply the actions" },
 
 	/* Plan */
 	{ UI_PLAN, 'a', A_APPLY, "a", "apply: carry out the plan (asks once)" },
@@ -75,6 +77,8 @@ const struct ui_key ui_keys[] = {
 	{ UI_DEFS, 'e', A_ENABLE, "e", "enable: enable or disable the set (asks)" },
 
 	/* Log viewer */
+	{ UI_LOG, '\r', A_ENTER, "Enter", "show: the file's text, scrolled" },
+	{ UI_LOG, KEY_ENTER, A_ENTER, NULL, NULL },
 	{ UI_LOG, '\t', A_TAB, "Tab", "next file: the next report or log" },
 
 	/* Everywhere */

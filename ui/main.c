@@ -93,29 +93,25 @@ static void draw_keys(int screen)
 		for (size_t i = 0; i < ui_nkeys; i++) {
 			const struct ui_key *k = &ui_keys[i];
 			int mine = k->screen == screen;
-			int n;
+			const char *h, *end;
+			int n, len;
 
 			if (!k->label || (pass ? k->screen != UI_ANY : !mine))
 				continue;
-			n = (int)strlen(k->label) + 1 +
-			    (int)strlen(k->help ? k->help : "");
+			/* The help line's first words: the label's meaning. */
+			h = k->help ? k->help : "";
+			end = strchr(h, ':');
+			len = end ? (int)(end - h) : (int)strlen(h);
+			if (len > 14)
+				len = 14;
+			n = (int)strlen(k->label) + 1 + len;
 			if (x + n + 1 > COLS)
 				continue;
 			attrset(ui_attr(ROLE_BAR) | A_BOLD);
 			mvaddstr(y, x, k->label);
 			attrset(ui_attr(ROLE_BAR));
 			addch(' ');
-			/* The help line's first words: the label's meaning. */
-			{
-				const char *h = k->help ? k->help : "";
-				const char *end = strchr(h, ':');
-				int len = end ? (int)(end - h) : (int)strlen(h);
-
-				if (len > 14)
-					len = 14;
-				addnstr(h, len);
-				n = (int)strlen(k->label) + 1 + len;
-			}
+			addnstr(h, len);
 			x += n + 2;
 		}
 	attrset(ui_attr(ROLE_NORMAL));

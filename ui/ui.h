@@ -43,6 +43,8 @@ struct ui_config {
 			    void *ctx);
 	void *ctx;
 	int shell;                   /* a key may drop to a shell */
+	const struct sc_defs_key *keys; /* trusted definitions keys */
+	size_t nkeys;
 };
 
 enum ui_scr {
@@ -251,6 +253,28 @@ void ui_bytes(uint64_t n, char out[32]);
 int ui_hexdump(int y, int rows, const unsigned char *data, size_t n,
 	       uint64_t base, size_t hl, size_t hn);
 
+/*
+ * --- log.c: a read-only text view (the log viewer, item details) ---
+ * Lines are kept as raw bytes and drawn with ui_put, so text from files
+ * and manifests is shown escaped; long lines wrap. Scrolls with the list
+ * actions.
+ */
+struct ui_pager;
+struct ui_pager *ui_pager_new(void);
+void ui_pager_free(struct ui_pager *p);
+/* Adds one line of n bytes (n SIZE_MAX: a C string), newlines included. */
+void ui_pager_add(struct ui_pager *p, const char *s, size_t n);
+/* Adds a line of our own text (printf-style). */
+void ui_pager_addf(struct ui_pager *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Splits text into lines at '\n' (a final '\r' dropped) and adds them. */
+void ui_pager_text(struct ui_pager *p, const char *s, size_t n);
+size_t ui_pager_lines(const struct ui_pager *p);
+/* Draws rows rows from y; ^ and v in the right margin where more is. */
+void ui_pager_draw(struct ui *u, struct ui_pager *p, int y, int rows);
+/* Scrolls for a movement action over rows lines; 1 if it was one. */
+int ui_pager_move(struct ui_pager *p, enum ui_act a, int rows);
+
 /* --- scan.c: running a scan for the progress screen --- */
 void ui_scan_start(struct ui *u);
 void ui_results_free(struct ui *u);
@@ -258,5 +282,22 @@ void ui_results_free(struct ui *u);
 void ui_apply_plan(struct ui *u);
 /* The vendor package for hit i into the reports directory; says where. */
 void ui_export_hit(struct ui *u, size_t i);
+
+/* --- plan.c: the plan, shared by results, detail and plan --- */
+/* Plans action p for hit i, or refuses with a sentence on the status line
+ * (a held hit, a boot area, a file already quarantined); 0 if planned. */
+int ui_plan_set(struct ui *u, size_t i, enum ui_plan p);
+/* The plan's mark in lists: "[Q]", "[I]", "[A]", or blanks. */
+const char *ui_plan_mark(enum ui_plan p);
+/* A hit's file name, or "AREA of DISK", safely in at most w columns;
+ * returns the columns used. */
+int ui_put_hit(struct ui *u, int y, int x, int w, const struct ui_hit *h);
+/*
+ * For wrapping text that may hold any byte: how many of the n bytes at s
+ * surely fit in w columns of ui_put (every non-ASCII byte counted as \xNN,
+ * the worst case), cut between characters, after a space when there is
+ * one in the second half. At least one character when n > 0.
+ */
+size_t ui_wrap_cut(const char *s, size_t n, int w);
 
 #endif
