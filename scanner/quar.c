@@ -1172,6 +1172,26 @@ static char *locate(const struct sc_quar_item *it, struct sc_volume *v,
 			    it->vpath);
 }
 
+/*
+ * Reads a directory through once. After a power cut, ntfs3 can fail a
+ * lookup by name (ENOENT) for an entry its directory index holds until
+ * the directory has been read; recovery looks things up only after this.
+ */
+static void prime_dir(int dirfd)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while (readdir(d))
+		;
+	closedir(d);
+}
+
 /* SHA-256 of the regular file name in dirfd; 1 match, 0 differs/absent. */
 static int same_file(int dirfd, const char *name, const char *sha256,
 		     int *exists)
@@ -1673,6 +1693,7 @@ int sc_quar_add(struct sc_quar *q, const struct sc_quar_req *req,
 	close(fd);
 	fd = -1;
 	fsync_dir(dfd);
+	sync(); /* the removal on the disk before the journal says "done" */
 	/* The move is done even if this fails; res->why then says so. */
 	sc_rw_end(&rw, res->why, sizeof(res->why));
 	it->state = SC_QUAR_QUARANTINED;
@@ -1761,6 +1782,12 @@ static int write_back(struct sc_quar *q, const struct sc_quar_item *it,
 		return rc;
 	}
 	fsync_dir(pdfd);
+	/*
+	 * The rename must be on the disk before the journal says "placed"
+	 * and the item goes: syncing the directory is not enough on ntfs3,
+	 * which writes the file's own record separately.
+	 */
+	sync();
 	return SC_OK;
 }
 
@@ -2046,6 +2073,8 @@ static void recover_quarantine(struct sc_quar *q, const struct pending *p,
 	}
 	path = locate(it, &v, why, sizeof(why));
 	pdfd = path ? open_parent(path, 0, &name, why, sizeof(why)) : -1;
+	if (pdfd >= 0)
+		prime_dir(pdfd);
 	if (!path) {
 		add_rec(rec, nrec, p->id, p->op, "unresolved", why);
 	} else if (pdfd >= 0 && same_file(pdfd, name, it->sha256, &exists)) {
@@ -2101,6 +2130,8 @@ static void recover_restore(struct sc_quar *q, const struct pending *p,
 	if (p->extra)
 		dest = (char *)hex_decode(p->extra, &dn);
 	pdfd = dest ? open_parent(dest, 0, &name, why, sizeof(why)) : -1;
+	if (pdfd >= 0)
+		prime_dir(pdfd);
 	if (pdfd >= 0 && same_file(pdfd, name, it->sha256, &exists)) {
 		remove_item_dir(q->dirfd, p->id);
 		journal(q, "restore", "done", p->id, NULL);

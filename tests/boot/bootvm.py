@@ -46,6 +46,8 @@ FIRMWARE = {
 
 # Boot-to-report times, printed at the end of the run.
 TIMINGS = []
+# More sections for the terminal summary: (title, [lines]).
+SUMMARIES = []
 
 
 def sha256(path):

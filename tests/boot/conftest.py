@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from bootvm import DISKS, ISO, LOGS, REPO, TIMINGS, Machine
+from bootvm import DISKS, ISO, LOGS, REPO, SUMMARIES, TIMINGS, Machine
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +34,18 @@ def coverage_disks():
     older than mkdisks_coverage.py."""
     manifest = os.path.join(DISKS, "cov-expected.json")
     script = os.path.join(REPO, "tests", "boot", "mkdisks_coverage.py")
+    if not os.path.isfile(manifest) or os.path.getmtime(manifest) < os.path.getmtime(script):
+        subprocess.run(["/usr/bin/python3", script, DISKS], check=True, timeout=300)
+    with open(manifest, encoding="utf-8") as f:
+        return DISKS, json.load(f)
+
+
+@pytest.fixture(scope="session")
+def quarantine_disks():
+    """(directory, manifest) of the power-cut disk of test_quarantine.py;
+    rebuilt when missing or older than mkdisks_quarantine.py."""
+    manifest = os.path.join(DISKS, "quar-expected.json")
+    script = os.path.join(REPO, "tests", "boot", "mkdisks_quarantine.py")
     if not os.path.isfile(manifest) or os.path.getmtime(manifest) < os.path.getmtime(script):
         subprocess.run(["/usr/bin/python3", script, DISKS], check=True, timeout=300)
     with open(manifest, encoding="utf-8") as f:
@@ -66,6 +78,10 @@ def machine(request, tmp_path, iso, disks):
 
 
 def pytest_terminal_summary(terminalreporter):
+    for title, lines in SUMMARIES:
+        terminalreporter.section(title)
+        for line in lines:
+            terminalreporter.write_line(line)
     if not TIMINGS:
         return
     terminalreporter.section("boot timings (TCG)")
