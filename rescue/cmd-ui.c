@@ -4,6 +4,7 @@
  * allowlist and reports live, what to scan) and hands it over.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,37 @@ const char cmd_ui_usage[] =
 
 static struct rules_src src = { .builtin = 1 };
 
+/*
+ * While the screen is up, messages to stderr (a definitions reload that
+ * fails, say) would land in the middle of it: they go to UI_LOG instead,
+ * and stderr comes back before anything else is printed (die included).
+ */
+#define UI_LOG "/tmp/rescue-ui.log"
+static int saved_stderr = -1;
+
+static void stderr_back(void)
+{
+	ui_restore_terminal();
+	if (saved_stderr >= 0) {
+		fflush(stderr);
+		dup2(saved_stderr, STDERR_FILENO);
+		close(saved_stderr);
+		saved_stderr = -1;
+	}
+}
+
+static void stderr_away(void)
+{
+	int fd = open(UI_LOG, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return;
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
 static int reload(struct sc_rules **rules, char *why, size_t n, void *ctx)
 {
 	struct sc_rules *fresh;
@@ -43,7 +75,8 @@ static int reload(struct sc_rules **rules, char *why, size_t n, void *ctx)
 
 	(void)ctx;
 	if (rules_load(&src, &fresh, &refused, &nrefused)) {
-		snprintf(why, n, "the definitions could not be compiled");
+		snprintf(why, n, "the definitions could not be compiled (see "
+			 UI_LOG ")");
 		return -1;
 	}
 	free(refused);
@@ -138,8 +171,10 @@ int cmd_ui(int argc, char **argv)
 	cfg.reload_rules = reload;
 	cfg.keys = trusted_keys;
 	cfg.nkeys = trusted_keys_count;
-	usage_set_cleanup(ui_restore_terminal);
+	usage_set_cleanup(stderr_back);
+	stderr_away();
 	rc = ui_run(&cfg);
+	stderr_back();
 	usage_set_cleanup(NULL);
 	sc_rules_destroy(cfg.rules);
 	rules_src_free(&src);

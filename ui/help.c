@@ -85,9 +85,12 @@ static int act(struct ui *u, enum ui_act a)
 
 		if ((a == A_DOWN || a == A_PGDN) && l->top + (size_t)rows < n)
 			l->top += a == A_DOWN ? 1 : (size_t)rows - 1;
-		else if ((a == A_UP || a == A_PGUP) && l->top)
-			l->top = a == A_UP || l->top < (size_t)rows ? l->top - 1
-								     : l->top - (size_t)rows + 1;
+		else if (a == A_UP && l->top)
+			l->top--;
+		else if (a == A_PGUP)
+			l->top = l->top > (size_t)rows - 1
+					 ? l->top - ((size_t)rows - 1)
+					 : 0;
 		l->sel = l->top;
 		return 1;
 	}

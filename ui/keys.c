@@ -16,7 +16,7 @@ const struct ui_key ui_keys[] = {
 	{ UI_HOME, '\r', A_SETUP, NULL, "scan: choose what to scan" },
 	{ UI_HOME, KEY_ENTER, A_SETUP, NULL, NULL },
 	{ UI_HOME, 'r', A_PLAN, "r", "results: the last scan's detections" },
-	{ UI_HOME, 'q', A_QUIT, NULL, "quit: leave the rescue screen (asks)" },
+	{ UI_HOME, 'q', A_QUIT, "q", "quit: leave the rescue screen (asks)" },
 
 	/* Scan setup */
 	{ UI_SETUP, ' ', A_TOGGLE, "Space", "toggle: scan this one or not" },

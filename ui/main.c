@@ -98,6 +98,8 @@ static void draw_keys(int screen)
 
 			if (!k->label || (pass ? k->screen != UI_ANY : !mine))
 				continue;
+			if (pass && ui_key_action(screen, k->key) != k->act)
+				continue; /* the screen binds that key itself */
 			/* The help line's first words: the label's meaning. */
 			h = k->help ? k->help : "";
 			end = strchr(h, ':');
@@ -183,6 +185,9 @@ void ui_shell(struct ui *u)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
+		/* The program may have sent stderr to a log while the screen
+		 * is up: the shell's goes to the terminal. */
+		dup2(STDOUT_FILENO, STDERR_FILENO);
 		signal(SIGINT, SIG_DFL);
 		execl(sh && *sh ? sh : "/bin/sh", "sh", (char *)NULL);
 		_exit(127);

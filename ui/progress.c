@@ -21,9 +21,12 @@ static void draw(struct ui *u)
 
 	ui_bytes(p->bytes_done, done);
 	ui_bytes(u->estimate, total);
-	ui_heading(y++, u->paused ? "Scanning (PAUSED: p resumes)"
-		   : u->scanning  ? "Scanning"
-				  : "Scan");
+	ui_heading(y++, u->canceled && u->scanning
+				? "Cancelling: finishing the files already "
+				  "handed to the workers"
+			: u->paused   ? "Scanning (PAUSED: p resumes)"
+			: u->scanning ? "Scanning"
+				      : "Scan");
 	y++;
 	ui_bar(y++, 2, COLS - 4, frac > 1 ? 1 : frac);
 	ui_printf(y++, 2, w, "%s of about %s (%.0f%%)", done, total,

@@ -162,6 +162,7 @@ static void poll_keys(struct ui *u, int wait)
 				       "reported as a partial scan.")) {
 				u->canceled = 1;
 				was = 0;
+				ui_say(u, ROLE_WARN, "cancelling...");
 			}
 			u->paused = was;
 		} else if (a == A_HELP) {
@@ -236,11 +237,22 @@ static void save_reports(struct ui *u)
 	mkdir(u->cfg->reports_dir, 0755);
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(u->report_json, sizeof(u->report_json), "%s/report-%s.json",
-		 u->cfg->reports_dir, stamp);
-	snprintf(u->report_txt, sizeof(u->report_txt), "%s/report-%s.txt",
-		 u->cfg->reports_dir, stamp);
-	f = fopen(u->report_json, "wx");
+	/* report-STAMP.json, or report-STAMP-N.json when that exists. */
+	for (int i = 1; i < 1000; i++) {
+		char suffix[16] = "";
+
+		if (i > 1)
+			snprintf(suffix, sizeof(suffix), "-%d", i);
+		snprintf(u->report_json, sizeof(u->report_json),
+			 "%s/report-%s%s.json", u->cfg->reports_dir, stamp,
+			 suffix);
+		snprintf(u->report_txt, sizeof(u->report_txt),
+			 "%s/report-%s%s.txt", u->cfg->reports_dir, stamp,
+			 suffix);
+		f = fopen(u->report_json, "wx");
+		if (f || errno != EEXIST)
+			break;
+	}
 	if (!f || sc_report_write_json(u->report, f) || fclose(f)) {
 		ui_say(u, ROLE_WARN, "cannot save the report in '%s': %s",
 		       u->cfg->reports_dir, strerror(errno));
