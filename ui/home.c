@@ -73,6 +73,19 @@ static void draw(struct ui *u)
 		ui_printf(y++, 3, w, "no disks found");
 		attroff(ui_attr(ROLE_DANGER));
 	}
+	if (H.nctl && line(y, rows)) {
+		char all[256] = "";
+		size_t len = 0;
+
+		/* Every storage controller, with its driver. */
+		for (size_t i = 0; i < H.nctl && len + 48 < sizeof(all); i++)
+			len += (size_t)snprintf(all + len, sizeof(all) - len,
+						"%s%s (%s)", i ? ", " : "",
+						H.ctl[i].kind,
+						H.ctl[i].driver[0] ? H.ctl[i].driver
+								   : "NO DRIVER");
+		ui_printf(y++, 3, w, "controllers: %s", all);
+	}
 	for (size_t i = 0; i < H.nctl && line(y, rows); i++) {
 		if (H.ctl[i].driver[0])
 			continue;
