@@ -407,31 +407,6 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
-/* Adds each non-empty line of a file to l (malloc'd copies). */
-static void read_lines(const char *path, struct list *l)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024];
-
-	if (!f)
-		die("cannot open '%s': %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = strlen(line);
-		char *copy;
-
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (!n)
-			continue;
-		copy = malloc(n + 1);
-		if (!copy)
-			die("out of memory");
-		memcpy(copy, line, n + 1);
-		list_add(l, copy);
-	}
-	fclose(f);
-}
-
 static FILE *open_out(const char *path)
 {
 	FILE *f;
@@ -549,7 +524,7 @@ int cmd_scan(int argc, char **argv)
 		case 'e': list_add(&excludes, optarg); break;
 		case 'x': opts.one_fs = 1; break;
 		case 'J': json_path = optarg; break;
-		case 'M': read_lines(optarg, &mount_errors); break;
+		case 'M': list_read_lines(optarg, &mount_errors); break;
 		case 'R': text_path = optarg; break;
 		case 'q': st.quiet = 1; break;
 		case 'H': {

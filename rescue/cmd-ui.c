@@ -85,26 +85,6 @@ static int reload(struct sc_rules **rules, char *why, size_t n, void *ctx)
 	return 0;
 }
 
-static void read_lines(const char *path, struct list *l)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024];
-
-	if (!f)
-		die("cannot open '%s': %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (*line) {
-			char *c = strdup(line);
-
-			if (!c)
-				die("out of memory");
-			list_add(l, c);
-		}
-	}
-	fclose(f);
-}
-
 int cmd_ui(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -147,7 +127,7 @@ int cmd_ui(int argc, char **argv)
 		case 'Q': cfg.quarantine_dir = optarg; break;
 		case 'W': cfg.allowlist = optarg; break;
 		case 'R': cfg.reports_dir = optarg; break;
-		case 'M': read_lines(optarg, &merr); break;
+		case 'M': list_read_lines(optarg, &merr); break;
 		case 'd': list_add(&disks, optarg); break;
 		case 'S': cfg.shell = 0; break;
 		default:

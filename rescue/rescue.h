@@ -56,6 +56,9 @@ struct list {
 	size_t n;
 };
 void list_add(struct list *l, const char *s);
+/* Adds each non-empty line of a file to l (malloc'd copies); dies if the
+ * file cannot be read. */
+void list_read_lines(const char *path, struct list *l);
 
 /*
  * Where rules come from (rules-load.c), as given on the command line:

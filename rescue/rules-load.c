@@ -21,6 +21,31 @@ void list_add(struct list *l, const char *s)
 	l->v[l->n++] = s;
 }
 
+/* Adds each non-empty line of a file to l (malloc'd copies). */
+void list_read_lines(const char *path, struct list *l)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+
+	if (!f)
+		die("cannot open '%s': %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+		char *copy;
+
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!n)
+			continue;
+		copy = malloc(n + 1);
+		if (!copy)
+			die("out of memory");
+		memcpy(copy, line, n + 1);
+		list_add(l, copy);
+	}
+	fclose(f);
+}
+
 static void on_diag(const struct sc_diag *d, void *ctx)
 {
 	(void)ctx;
