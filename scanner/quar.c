@@ -48,6 +48,7 @@
 struct sc_quar {
 	char *dir;
 	int dirfd, lockfd, jfd;
+	int ro; /* the store's filesystem is read-only: reading only */
 };
 
 const char *sc_quar_dir(const struct sc_quar *q)
@@ -206,6 +207,8 @@ static int journal(struct sc_quar *q, const char *op, const char *state,
 	char t[32], *line;
 	int rc = 0;
 
+	if (q->jfd < 0)
+		return SC_EWRITE; /* a read-only store */
 	now_utc(t);
 	line = sc_xasprintf("%s %s %s %s%s%s\n", t, op, state, id,
 			    extra ? " " : "", extra ? extra : "");
@@ -2230,25 +2233,39 @@ int sc_quar_open(const char *dir, int create, struct sc_quar **out,
 	}
 	q->lockfd = openat(q->dirfd, "lock",
 			   O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (q->lockfd < 0) {
+	if (q->lockfd < 0 && errno == EROFS) {
+		/*
+		 * A stick the kernel made read-only (a FAT error after a
+		 * power cut): the items can still be listed, shown and
+		 * packed; anything that writes fails with SC_EWRITE, and
+		 * recovery waits for a writable store.
+		 */
+		q->ro = 1;
+		q->lockfd = openat(q->dirfd, "lock",
+				   O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (q->lockfd < 0 && !q->ro) {
 		sc_quar_close(q);
 		return SC_EWRITE;
 	}
 	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
+	fl.l_type = q->ro ? F_RDLCK : F_WRLCK;
 	fl.l_whence = SEEK_SET;
-	if (fcntl(q->lockfd, F_SETLK, &fl)) {
+	if (q->lockfd >= 0 && fcntl(q->lockfd, F_SETLK, &fl)) {
 		sc_quar_close(q);
 		return SC_EBUSY;
 	}
-	q->jfd = openat(q->dirfd, JOURNAL,
-			O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-			0600);
-	if (q->jfd < 0) {
-		sc_quar_close(q);
-		return SC_EWRITE;
+	if (!q->ro) {
+		q->jfd = openat(q->dirfd, JOURNAL,
+				O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+					O_CLOEXEC,
+				0600);
+		if (q->jfd < 0) {
+			sc_quar_close(q);
+			return SC_EWRITE;
+		}
+		recover(q, rec, nrec);
 	}
-	recover(q, rec, nrec);
 	*out = q;
 	return SC_OK;
 }
